@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   clang clang-format libclang-rt-14-dev
-  libboost1.81-dev libboost-json1.81-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   liblmdb-dev
   libflatbuffers-dev flatbuffers-compiler
   libconcurrentqueue-dev

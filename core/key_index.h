@@ -1,0 +1,102 @@
+// Private to core: an open-addressing index from a 32-bit hash to a uint32 value
+// (a slot in some record array that holds the full key). Linear probing,
+// backward-shift deletion (no tombstones), at most half full. Each bucket keeps
+// the hash so that probing and deletion never touch the records.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "core/assert.h"
+
+namespace coffer::detail {
+
+// A prefetch the optimiser cannot drop: GCC treats __builtin_prefetch as free of
+// side effects, so a helper made only of prefetches is removed as dead code.
+inline void prefetch(const void* p) {
+#if defined(__x86_64__)
+  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p);
+#endif
+}
+
+class KeyIndex {
+ public:
+  static constexpr uint32_t none = UINT32_MAX;
+
+  // Room for `capacity` entries: 2 x capacity buckets rounded up to a power of two.
+  void init(uint32_t capacity) {
+    uint64_t size = 16;
+    while (size < uint64_t{capacity} * 2)
+      size *= 2;
+    COFFER_ASSERT(size <= (uint64_t{1} << 31));
+    buckets_.reset(new Bucket[size]());
+    mask_ = static_cast<uint32_t>(size - 1);
+    capacity_ = capacity;
+    count_ = 0;
+  }
+
+  // The value whose record matches, or none. match(value) compares the full key.
+  template <class Match>
+  uint32_t find(uint32_t hash, Match&& match) const {
+    for (uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Bucket b = buckets_[i];
+      if (b.value_plus_one == 0) return none;
+      if (b.hash == hash && match(b.value_plus_one - 1)) return b.value_plus_one - 1;
+    }
+  }
+
+  // REQUIRES: the key is absent.
+  void insert(uint32_t hash, uint32_t value) {
+    COFFER_ASSERT(count_ < capacity_);
+    uint32_t i = hash & mask_;
+    while (buckets_[i].value_plus_one != 0)
+      i = (i + 1) & mask_;
+    buckets_[i] = Bucket{value + 1, hash};
+    count_++;
+  }
+
+  // REQUIRES: (hash, value) is present.
+  void erase(uint32_t hash, uint32_t value) {
+    uint32_t i = hash & mask_;
+    while (buckets_[i].value_plus_one != value + 1) {
+      COFFER_ASSERT(buckets_[i].value_plus_one != 0);
+      i = (i + 1) & mask_;
+    }
+    // Shift later members of the probe run back into the hole.
+    for (uint32_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+      const Bucket b = buckets_[j];
+      if (b.value_plus_one == 0) break;
+      const uint32_t home = b.hash & mask_;
+      if (((j - home) & mask_) >= ((j - i) & mask_)) {
+        buckets_[i] = b;
+        i = j;
+      }
+    }
+    buckets_[i] = Bucket{};
+    count_--;
+  }
+
+  // Hints for the batch path: the first bucket of a probe run, and its value if
+  // the hash matches (a guess, to prefetch the record).
+  void prefetch(uint32_t hash) const { detail::prefetch(&buckets_[hash & mask_]); }
+  uint32_t guess(uint32_t hash) const {
+    const Bucket b = buckets_[hash & mask_];
+    return (b.value_plus_one != 0 && b.hash == hash) ? b.value_plus_one - 1 : none;
+  }
+
+  uint32_t count() const { return count_; }
+
+ private:
+  struct Bucket {
+    uint32_t value_plus_one;  // 0 = empty
+    uint32_t hash;
+  };
+  std::unique_ptr<Bucket[]> buckets_;
+  uint32_t mask_ = 0;
+  uint32_t capacity_ = 0;
+  uint32_t count_ = 0;
+};
+
+}  // namespace coffer::detail

@@ -1,0 +1,919 @@
+#include "core/ledger.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/assert.h"
+#include "core/hash.h"
+#include "core/key_index.h"
+
+namespace coffer {
+
+using detail::KeyIndex;
+
+namespace {
+
+constexpr uint32_t heap_pos_none = UINT32_MAX;
+constexpr uint32_t undo_per_command_max = 4;
+// How many commands ahead the batch path prefetches (bucket stage; records at half).
+constexpr uint32_t prefetch_distance = 8;
+
+// A remembered command: 32 bytes in the FIFO ring.
+struct IdEntry {
+  Id128 id;
+  uint64_t fingerprint;
+  Result result;
+  uint32_t reserved;
+};
+static_assert(sizeof(IdEntry) == 32);
+
+// Timer heap entry, ordered by (due_us, seq).
+struct Timer {
+  uint64_t due_us;
+  uint64_t seq;
+  uint32_t index;  // pending pool index
+};
+
+bool timer_before(const Timer& a, const Timer& b) {
+  return a.due_us != b.due_us ? a.due_us < b.due_us : a.seq < b.seq;
+}
+
+enum class UndoKind : uint8_t {
+  account,
+  account_created,
+  pending_created,
+  pending_removed,
+  pending_changed,
+};
+
+// Snapshot of one record changed inside a linked chain, restored in reverse order.
+struct UndoEntry {
+  UndoKind kind;
+  uint32_t index;
+  union {
+    Account account;
+    PendingTransfer pending;
+  };
+};
+
+uint32_t hash32(uint64_t h) {
+  return static_cast<uint32_t>(h);
+}
+
+// Whether adding `amount` to one side (posted + pending) stays within the cap.
+bool side_fits(int64_t posted, int64_t pending, int64_t amount) {
+  return posted + pending <= account_total_max - amount;
+}
+
+}  // namespace
+
+bool account_kind_valid(AccountKind k) {
+  switch (k) {
+    case AccountKind::member_wallet:
+    case AccountKind::member_points:
+    case AccountKind::channel_clearing:
+    case AccountKind::merchant_settlement:
+    case AccountKind::points_issuance:
+    case AccountKind::voucher_liability:
+    case AccountKind::payout_clearing:
+    case AccountKind::cashback_expense:
+    case AccountKind::rebate_expense:
+    case AccountKind::adjustment:
+      return true;
+    case AccountKind::none:
+      return false;
+  }
+  return false;
+}
+
+struct Ledger::State {
+  LedgerConfig config;
+
+  // Accounts: dense slots in creation order, indexed by id.
+  std::unique_ptr<Account[]> accounts;
+  uint32_t account_count = 0;
+  KeyIndex account_index;
+
+  // Open holds and grants: a pool with a free list, indexed by id, timed by a heap.
+  std::unique_ptr<PendingTransfer[]> pending;
+  std::unique_ptr<uint32_t[]> pending_free;  // stack of free pool indices
+  uint32_t pending_free_count = 0;
+  uint32_t pending_count = 0;
+  KeyIndex pending_index;
+  std::unique_ptr<Timer[]> heap;
+  uint32_t heap_size = 0;
+
+  // Remembered command ids: a FIFO ring, indexed by id.
+  std::unique_ptr<IdEntry[]> ids;
+  uint32_t ids_head = 0;
+  uint32_t ids_count = 0;
+  KeyIndex id_index;
+
+  // Linked chain in progress.
+  bool chain_active = false;
+  std::unique_ptr<UndoEntry[]> undo;
+  uint32_t undo_count = 0;
+  struct ChainMember {
+    uint64_t fingerprint;
+    bool record;  // insert into the id table when the chain ends
+  };
+  ChainMember chain[linked_chain_length_max];
+
+  uint64_t last_seq = 0;
+  uint64_t last_time_us = 0;
+  bool started = false;
+
+  // ---- accounts ----
+  uint32_t find_account(uint64_t id) const {
+    return account_index.find(hash32(detail::hash_u64(id)),
+                              [&](uint32_t slot) { return accounts[slot].id == id; });
+  }
+
+  void save_account(uint32_t slot) {
+    if (!chain_active) return;
+    COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
+    UndoEntry& u = undo[undo_count++];
+    u.kind = UndoKind::account;
+    u.index = slot;
+    u.account = accounts[slot];
+  }
+
+  // ---- pending ----
+  uint32_t find_pending(const Id128& id) const {
+    return pending_index.find(hash32(detail::hash_id(id)),
+                              [&](uint32_t i) { return pending[i].id == id; });
+  }
+
+  void heap_set(uint32_t pos, const Timer& t) {
+    heap[pos] = t;
+    pending[t.index].heap_pos = pos;
+  }
+  void heap_up(uint32_t pos) {
+    Timer t = heap[pos];
+    while (pos > 0) {
+      uint32_t parent = (pos - 1) / 2;
+      if (!timer_before(t, heap[parent])) break;
+      heap_set(pos, heap[parent]);
+      pos = parent;
+    }
+    heap_set(pos, t);
+  }
+  void heap_down(uint32_t pos) {
+    Timer t = heap[pos];
+    for (;;) {
+      uint32_t child = pos * 2 + 1;
+      if (child >= heap_size) break;
+      if (child + 1 < heap_size && timer_before(heap[child + 1], heap[child])) child++;
+      if (!timer_before(heap[child], t)) break;
+      heap_set(pos, heap[child]);
+      pos = child;
+    }
+    heap_set(pos, t);
+  }
+  void heap_push(uint32_t index) {
+    const PendingTransfer& p = pending[index];
+    heap[heap_size] = Timer{p.due_us, p.seq, index};
+    heap_up(heap_size++);
+  }
+  void heap_remove(uint32_t pos) {
+    COFFER_ASSERT(pos < heap_size);
+    pending[heap[pos].index].heap_pos = heap_pos_none;
+    heap_size--;
+    if (pos == heap_size) return;
+    const uint32_t moved = heap[heap_size].index;
+    heap_set(pos, heap[heap_size]);
+    heap_up(pos);
+    heap_down(pending[moved].heap_pos);
+  }
+
+  // Links a record into the pool at `index` (already taken from the free list).
+  void pending_link(uint32_t index) {
+    PendingTransfer& p = pending[index];
+    p.heap_pos = heap_pos_none;
+    pending_index.insert(hash32(detail::hash_id(p.id)), index);
+    if (p.due_us != 0) heap_push(index);
+    pending_count++;
+  }
+  void pending_unlink(uint32_t index) {
+    PendingTransfer& p = pending[index];
+    if (p.heap_pos != heap_pos_none) heap_remove(p.heap_pos);
+    pending_index.erase(hash32(detail::hash_id(p.id)), index);
+    pending_count--;
+  }
+
+  void pending_create(const PendingTransfer& record) {
+    COFFER_ASSERT(pending_free_count > 0);
+    uint32_t index = pending_free[--pending_free_count];
+    pending[index] = record;
+    pending_link(index);
+    if (chain_active) {
+      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
+      UndoEntry& u = undo[undo_count++];
+      u.kind = UndoKind::pending_created;
+      u.index = index;
+    }
+  }
+  void pending_remove(uint32_t index) {
+    if (chain_active) {
+      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
+      UndoEntry& u = undo[undo_count++];
+      u.kind = UndoKind::pending_removed;
+      u.index = index;
+      u.pending = pending[index];
+    }
+    pending_unlink(index);
+    pending[index] = PendingTransfer{};
+    pending_free[pending_free_count++] = index;
+  }
+  void save_pending(uint32_t index) {
+    // A change of amount only (shrink): restore the record in place.
+    if (!chain_active) return;
+    COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
+    UndoEntry& u = undo[undo_count++];
+    u.kind = UndoKind::pending_changed;
+    u.index = index;
+    u.pending = pending[index];
+  }
+
+  void rollback() {
+    while (undo_count > 0) {
+      UndoEntry& u = undo[--undo_count];
+      switch (u.kind) {
+        case UndoKind::account:
+          accounts[u.index] = u.account;
+          break;
+        case UndoKind::account_created: {
+          COFFER_ASSERT(u.index == account_count - 1);
+          account_index.erase(hash32(detail::hash_u64(accounts[u.index].id)), u.index);
+          accounts[u.index] = Account{};
+          account_count--;
+          break;
+        }
+        case UndoKind::pending_created:
+          pending_unlink(u.index);
+          pending[u.index] = PendingTransfer{};
+          pending_free[pending_free_count++] = u.index;
+          break;
+        case UndoKind::pending_removed: {
+          COFFER_ASSERT(pending_free_count > 0 && pending_free[pending_free_count - 1] == u.index);
+          pending_free_count--;
+          pending[u.index] = u.pending;
+          pending_link(u.index);
+          break;
+        }
+        case UndoKind::pending_changed: {  // amount changed in place; heap untouched
+          uint32_t heap_pos = pending[u.index].heap_pos;
+          pending[u.index] = u.pending;
+          pending[u.index].heap_pos = heap_pos;
+          break;
+        }
+      }
+    }
+  }
+
+  // ---- remembered ids ----
+  const IdEntry* find_id(const Id128& id) const {
+    uint32_t i =
+        id_index.find(hash32(detail::hash_id(id)), [&](uint32_t pos) { return ids[pos].id == id; });
+    return i == KeyIndex::none ? nullptr : &ids[i];
+  }
+  void record_id(const Id128& id, uint64_t fingerprint, Result result) {
+    const uint32_t capacity = config.idempotency_capacity;
+    if (ids_count == capacity) {  // forget the oldest
+      id_index.erase(hash32(detail::hash_id(ids[ids_head].id)), ids_head);
+      ids_head = ids_head + 1 == capacity ? 0 : ids_head + 1;
+      ids_count--;
+    }
+    uint32_t pos = ids_head + ids_count;
+    if (pos >= capacity) pos -= capacity;
+    ids[pos] = IdEntry{id, fingerprint, result, 0};
+    id_index.insert(hash32(detail::hash_id(id)), pos);
+    ids_count++;
+  }
+
+  // ---- effects ----
+  static Effect& push(EffectSink& sink) {
+    COFFER_ASSERT(sink.size_ < sink.capacity_);
+    return sink.data_[sink.size_++];
+  }
+  void emit_transfer(EffectSink& sink, EffectKind kind, uint64_t seq, uint64_t time_us,
+                     uint16_t code, const Id128& id, uint32_t debit_slot, uint32_t credit_slot,
+                     int64_t amount) {
+    Effect& e = push(sink);
+    e.seq = seq;
+    e.time_us = time_us;
+    e.kind = kind;
+    e.code = code;
+    e.asset = accounts[debit_slot].asset;
+    e.transfer = EffectTransfer{id, accounts[debit_slot].id, accounts[credit_slot].id, amount};
+  }
+  void emit_balance(EffectSink& sink, uint64_t seq, uint64_t time_us, uint16_t code,
+                    uint32_t slot) {
+    const Account& a = accounts[slot];
+    Effect& e = push(sink);
+    e.seq = seq;
+    e.time_us = time_us;
+    e.kind = EffectKind::balance_changed;
+    e.code = code;
+    e.asset = a.asset;
+    e.balance =
+        EffectBalance{a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending};
+  }
+  void emit_account(EffectSink& sink, EffectKind kind, const Command& c, uint32_t slot) {
+    const Account& a = accounts[slot];
+    Effect& e = push(sink);
+    e = Effect{};
+    e.seq = c.seq;
+    e.time_us = c.time_us;
+    e.kind = kind;
+    e.asset = a.asset;
+    e.account.account_id = a.id;
+    e.account.user_data = a.user_data;
+    e.account.kind = a.kind;
+    e.account.flags = a.flags;
+  }
+
+  // ---- commands: each validates everything first, then mutates ----
+  Result create_account(const Command& c, EffectSink& sink) {
+    const CreateAccountBody& b = c.body.create_account;
+    if (b.account_id == 0 || !account_kind_valid(b.kind) || (b.flags & ~account_flags_known)) {
+      return Result::invalid_request;
+    }
+    if (find_account(b.account_id) != slot_none) return Result::account_exists;
+    if (account_count == config.accounts_capacity) return Result::capacity_exhausted;
+    const uint32_t slot = account_count++;
+    Account& a = accounts[slot];
+    a = Account{};
+    a.id = b.account_id;
+    a.user_data = b.user_data;
+    a.asset = b.asset;
+    a.kind = b.kind;
+    a.flags = b.flags;
+    account_index.insert(hash32(detail::hash_u64(b.account_id)), slot);
+    if (chain_active) {
+      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
+      UndoEntry& u = undo[undo_count++];
+      u.kind = UndoKind::account_created;
+      u.index = slot;
+    }
+    emit_account(sink, EffectKind::account_created, c, slot);
+    return Result::ok;
+  }
+
+  Result transfer(const Command& c, Reply& reply, EffectSink& sink) {
+    const TransferBody& t = c.body.transfer;
+    if (t.reserved0 != 0 || t.reserved1 != 0) return Result::invalid_request;
+    switch (t.mode) {
+      case TransferMode::single_phase:
+        if (t.timeout_s != 0 || t.matures_at_us != 0) return Result::invalid_request;
+        break;
+      case TransferMode::hold:
+        if (t.matures_at_us != 0 || t.timeout_s > hold_timeout_s_max) {
+          return Result::invalid_request;
+        }
+        break;
+      case TransferMode::grant:
+        if (t.timeout_s != 0 || t.matures_at_us == 0) return Result::invalid_request;
+        break;
+      default:
+        return Result::invalid_request;
+    }
+    if (t.amount < 0) return Result::invalid_request;
+    if (t.amount == 0) return Result::amount_zero;
+    if (t.debit_account_id == t.credit_account_id) return Result::same_account;
+    const uint32_t ds = find_account(t.debit_account_id);
+    if (ds == slot_none) return Result::debit_account_not_found;
+    const uint32_t cs = find_account(t.credit_account_id);
+    if (cs == slot_none) return Result::credit_account_not_found;
+    Account& d = accounts[ds];
+    Account& cr = accounts[cs];
+    if (d.asset != t.asset || cr.asset != t.asset) return Result::asset_mismatch;
+    if ((d.flags | cr.flags) & account_flag_frozen) return Result::account_frozen;
+    if (!side_fits(d.debits_posted, d.debits_pending, t.amount) ||
+        !side_fits(cr.credits_posted, cr.credits_pending, t.amount)) {
+      return Result::overflow;
+    }
+    if ((d.flags & account_flag_no_negative) && d.available() < t.amount) {
+      return Result::insufficient_funds;
+    }
+    if (t.mode != TransferMode::single_phase && pending_count == config.pending_capacity) {
+      return Result::capacity_exhausted;
+    }
+
+    save_account(ds);
+    save_account(cs);
+    EffectKind kind;
+    if (t.mode == TransferMode::single_phase) {
+      d.debits_posted += t.amount;
+      cr.credits_posted += t.amount;
+      kind = EffectKind::transfer_posted;
+    } else {
+      d.debits_pending += t.amount;
+      cr.credits_pending += t.amount;
+      PendingTransfer p{};
+      p.id = c.id;
+      p.debit_slot = ds;
+      p.credit_slot = cs;
+      p.amount = t.amount;
+      p.seq = c.seq;
+      p.code = t.code;
+      if (t.mode == TransferMode::hold) {
+        p.kind = PendingKind::hold;
+        const uint64_t timeout_us = uint64_t{t.timeout_s} * 1000000;
+        p.due_us = t.timeout_s == 0                      ? 0
+                   : c.time_us > UINT64_MAX - timeout_us ? UINT64_MAX
+                                                         : c.time_us + timeout_us;
+        kind = EffectKind::hold_created;
+      } else {
+        p.kind = PendingKind::grant;
+        p.due_us = t.matures_at_us;
+        kind = EffectKind::grant_created;
+      }
+      p.fingerprint = current_fingerprint;
+      pending_create(p);
+    }
+    emit_transfer(sink, kind, c.seq, c.time_us, t.code, c.id, ds, cs, t.amount);
+    emit_balance(sink, c.seq, c.time_us, t.code, ds);
+    emit_balance(sink, c.seq, c.time_us, t.code, cs);
+    reply.amount = t.amount;
+    return Result::ok;
+  }
+
+  Result pending_op(const Command& c, Reply& reply, EffectSink& sink) {
+    const PendingBody& b = c.body.pending;
+    const bool on_hold = c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending;
+    if (b.amount < 0) return Result::invalid_request;
+    if ((c.kind == CommandKind::void_pending || c.kind == CommandKind::cancel_grant) &&
+        b.amount != 0) {
+      return Result::invalid_request;
+    }
+    if (c.kind == CommandKind::shrink_grant && b.amount == 0) return Result::amount_zero;
+    const uint32_t index = find_pending(b.pending_id);
+    if (index == KeyIndex::none) return Result::pending_not_found;
+    PendingTransfer& p = pending[index];
+    if (on_hold && p.kind != PendingKind::hold) return Result::not_a_hold;
+    if (!on_hold && p.kind != PendingKind::grant) return Result::not_a_grant;
+    const bool due = p.due_us != 0 && c.time_us >= p.due_us;
+    if (c.kind == CommandKind::post_pending && due) return Result::hold_expired;
+    if (!on_hold && due) return Result::grant_matured;
+    if (b.amount > p.amount) return Result::exceeds_pending;
+    const uint32_t ds = p.debit_slot;
+    const uint32_t cs = p.credit_slot;
+    Account& d = accounts[ds];
+    Account& cr = accounts[cs];
+    if (c.kind == CommandKind::post_pending && ((d.flags | cr.flags) & account_flag_frozen)) {
+      return Result::account_frozen;
+    }
+
+    const Id128 pid = p.id;
+    const uint16_t code = p.code;
+    const int64_t held = p.amount;
+    save_account(ds);
+    save_account(cs);
+    EffectKind kind;
+    int64_t amount;
+    switch (c.kind) {
+      case CommandKind::post_pending:
+        amount = b.amount == 0 ? held : b.amount;
+        d.debits_pending -= held;
+        cr.credits_pending -= held;
+        d.debits_posted += amount;
+        cr.credits_posted += amount;
+        pending_remove(index);
+        kind = EffectKind::hold_posted;
+        reply.amount = amount;
+        break;
+      case CommandKind::void_pending:
+        amount = held;
+        d.debits_pending -= held;
+        cr.credits_pending -= held;
+        pending_remove(index);
+        kind = EffectKind::hold_voided;
+        break;
+      case CommandKind::shrink_grant:
+        amount = b.amount;
+        d.debits_pending -= amount;
+        cr.credits_pending -= amount;
+        if (amount == held) {
+          pending_remove(index);
+          kind = EffectKind::grant_cancelled;
+        } else {
+          save_pending(index);
+          p.amount -= amount;
+          kind = EffectKind::grant_shrunk;
+        }
+        reply.amount = held - amount;
+        break;
+      default:  // cancel_grant
+        amount = held;
+        d.debits_pending -= held;
+        cr.credits_pending -= held;
+        pending_remove(index);
+        kind = EffectKind::grant_cancelled;
+        break;
+    }
+    emit_transfer(sink, kind, c.seq, c.time_us, code, pid, ds, cs, amount);
+    emit_balance(sink, c.seq, c.time_us, code, ds);
+    emit_balance(sink, c.seq, c.time_us, code, cs);
+    return Result::ok;
+  }
+
+  Result set_frozen(const Command& c, EffectSink& sink) {
+    const AccountBody& b = c.body.account;
+    if (b.frozen > 1) return Result::invalid_request;
+    const uint32_t slot = find_account(b.account_id);
+    if (slot == slot_none) return Result::not_found;
+    save_account(slot);
+    Account& a = accounts[slot];
+    a.flags = b.frozen ? (a.flags | account_flag_frozen)
+                       : static_cast<uint16_t>(a.flags & ~account_flag_frozen);
+    emit_account(sink, EffectKind::account_flags, c, slot);
+    return Result::ok;
+  }
+
+  Result lookup(const Command& c, Reply& reply) const {
+    const uint32_t slot = find_account(c.body.account.account_id);
+    if (slot == slot_none) return Result::not_found;
+    const Account& a = accounts[slot];
+    reply.asset = a.asset;
+    reply.kind = a.kind;
+    reply.account_flags = a.flags;
+    reply.debits_posted = a.debits_posted;
+    reply.credits_posted = a.credits_posted;
+    reply.debits_pending = a.debits_pending;
+    reply.credits_pending = a.credits_pending;
+    return Result::ok;
+  }
+
+  // Settles due holds (expire) and grants (mature) in (due_us, seq) order.
+  Result tick(const Command& c, Reply& reply, EffectSink& sink) {
+    uint32_t settled = 0;
+    while (heap_size > 0 && heap[0].due_us <= c.time_us && settled < tick_items_max) {
+      const uint32_t index = heap[0].index;
+      PendingTransfer& p = pending[index];
+      Account& d = accounts[p.debit_slot];
+      Account& cr = accounts[p.credit_slot];
+      d.debits_pending -= p.amount;
+      cr.credits_pending -= p.amount;
+      EffectKind kind = EffectKind::hold_expired;
+      if (p.kind == PendingKind::grant) {
+        d.debits_posted += p.amount;
+        cr.credits_posted += p.amount;
+        kind = EffectKind::grant_matured;
+      }
+      const uint32_t ds = p.debit_slot, cs = p.credit_slot;
+      emit_transfer(sink, kind, c.seq, c.time_us, p.code, p.id, ds, cs, p.amount);
+      emit_balance(sink, c.seq, c.time_us, p.code, ds);
+      emit_balance(sink, c.seq, c.time_us, p.code, cs);
+      pending_remove(index);
+      settled++;
+    }
+    reply.amount = settled;
+    return Result::ok;
+  }
+
+  uint64_t current_fingerprint = 0;
+
+  // Batch path hints (no effect on results).
+  void prefetch_buckets(const Command& c) const {
+    const uint32_t h = hash32(detail::hash_id(c.id));
+    id_index.prefetch(h);
+    // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
+    // (The FIFO ring itself is read sequentially: the hardware prefetches it.)
+    if (pending_count != 0) pending_index.prefetch(h);
+    if (c.kind == CommandKind::transfer) {
+      account_index.prefetch(hash32(detail::hash_u64(c.body.transfer.debit_account_id)));
+      account_index.prefetch(hash32(detail::hash_u64(c.body.transfer.credit_account_id)));
+    } else if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
+      pending_index.prefetch(hash32(detail::hash_id(c.body.pending.pending_id)));
+    }
+  }
+  void prefetch_records(const Command& c) const {
+    if (ids_count == config.idempotency_capacity) {
+      uint64_t pos = uint64_t{ids_head} + prefetch_distance / 2;
+      if (pos >= config.idempotency_capacity) pos %= config.idempotency_capacity;
+      id_index.prefetch(hash32(detail::hash_id(ids[pos].id)));
+    }
+    if (c.kind == CommandKind::transfer) {
+      for (uint64_t id : {c.body.transfer.debit_account_id, c.body.transfer.credit_account_id}) {
+        const uint32_t slot = account_index.guess(hash32(detail::hash_u64(id)));
+        if (slot != KeyIndex::none) detail::prefetch(&accounts[slot]);
+      }
+    } else if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
+      const uint32_t i = pending_index.guess(hash32(detail::hash_id(c.body.pending.pending_id)));
+      if (i != KeyIndex::none) detail::prefetch(&pending[i]);
+    }
+  }
+
+  Result execute(const Command& c, Reply& reply, EffectSink& sink) {
+    if (c.flags & ~command_flags_known || c.reserved != 0) return Result::invalid_request;
+    switch (c.kind) {
+      case CommandKind::create_account:
+        return create_account(c, sink);
+      case CommandKind::transfer:
+        return transfer(c, reply, sink);
+      case CommandKind::post_pending:
+      case CommandKind::void_pending:
+      case CommandKind::shrink_grant:
+      case CommandKind::cancel_grant:
+        return pending_op(c, reply, sink);
+      case CommandKind::set_frozen:
+        return set_frozen(c, sink);
+      default:
+        return Result::invalid_request;
+    }
+  }
+
+  void advance_clock(const Command& c) {
+    COFFER_ASSERT(!started || c.seq > last_seq);
+    COFFER_ASSERT(!started || c.time_us >= last_time_us);
+    started = true;
+    last_seq = c.seq;
+    last_time_us = c.time_us;
+  }
+
+  // One command, outside or inside a chain. Sets reply; returns whether the
+  // command counts as a success for a linked chain.
+  bool apply_one(const Command& c, Reply& reply, EffectSink& sink, uint32_t chain_pos) {
+    advance_clock(c);
+    reply = Reply{};
+    ChainMember member{0, false};
+    if (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account) {
+      if (chain_active || c.flags != 0 || c.reserved != 0) {
+        reply.result = Result::invalid_request;
+      } else if (c.kind == CommandKind::tick) {
+        reply.result = tick(c, reply, sink);
+      } else {
+        reply.result = lookup(c, reply);
+      }
+    } else if (c.id.is_zero()) {
+      reply.result = Result::invalid_request;
+    } else {
+      const uint64_t fp = fingerprint_of(c);
+      if (const IdEntry* e = find_id(c.id)) {
+        reply.result = e->fingerprint == fp ? e->result : Result::id_reused;
+        if (e->fingerprint == fp) reply.flags = reply_flag_replayed;
+      } else if (chain_active && in_chain_before(c.id, chain_pos)) {
+        reply.result = Result::id_reused;
+      } else if (uint32_t pi = pending_count == 0 ? KeyIndex::none : find_pending(c.id);
+                 pi != KeyIndex::none) {
+        // Still open: the original created it, so its result was ok.
+        const bool same = pending[pi].fingerprint == fp;
+        reply.result = same ? Result::ok : Result::id_reused;
+        if (same) reply.flags = reply_flag_replayed;
+      } else {
+        current_fingerprint = fp;
+        reply.result = execute(c, reply, sink);
+        member = ChainMember{fp, true};
+        if (!chain_active) record_id(c.id, fp, reply.result);
+      }
+    }
+    if (chain_active) chain[chain_pos] = member;
+    return reply.result == Result::ok;
+  }
+
+  const Command* chain_commands = nullptr;
+  bool in_chain_before(const Id128& id, uint32_t pos) const {
+    for (uint32_t k = 0; k < pos; k++) {
+      if (chain[k].record && chain_commands[k].id == id) return true;
+    }
+    return false;
+  }
+
+  static uint64_t fingerprint_of(const Command& c) {
+    // Content only: kind, flags and reserved (first 8 bytes) and the body.
+    static_assert(8 + command_body_size == 12 * 8);
+    uint64_t words[12];
+    std::memcpy(words, &c, 8);
+    std::memcpy(words + 1, &c.body, command_body_size);
+    return detail::fingerprint_words(words);
+  }
+
+  // A whole chain [first, first + n), n >= 1, terminated (last not linked).
+  void apply_chain(const Command* cmds, Reply* replies, uint32_t n, EffectSink& sink) {
+    chain_active = true;
+    chain_commands = cmds;
+    undo_count = 0;
+    const size_t effects_mark = sink.size_;
+    uint32_t failed = n;
+    for (uint32_t k = 0; k < n; k++) {
+      if (!apply_one(cmds[k], replies[k], sink, k)) {
+        failed = k;
+        break;
+      }
+    }
+    if (failed < n) {
+      // Members after the failure never run and are not remembered; a replayed
+      // one still answers its first result, so that a retried chain gets the
+      // same answers as the first time.
+      for (uint32_t k = failed + 1; k < n; k++) {
+        const Command& c = cmds[k];
+        advance_clock(c);
+        chain[k] = ChainMember{0, false};
+        replies[k] = Reply{};
+        replies[k].result = Result::linked_event_failed;
+        if (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account) continue;
+        const IdEntry* e = c.id.is_zero() ? nullptr : find_id(c.id);
+        if (e && e->fingerprint == fingerprint_of(c)) {
+          replies[k].result = e->result;
+          replies[k].flags = reply_flag_replayed;
+        }
+      }
+      rollback();
+      sink.size_ = effects_mark;
+      // Members before the failure: undone; replayed ones keep their first result.
+      for (uint32_t k = 0; k < failed; k++) {
+        if (replies[k].flags & reply_flag_replayed) continue;
+        replies[k] = Reply{};
+        replies[k].result = Result::linked_event_failed;
+      }
+    }
+    chain_active = false;
+    for (uint32_t k = 0; k < n; k++) {
+      if (chain[k].record) record_id(cmds[k].id, chain[k].fingerprint, replies[k].result);
+    }
+    undo_count = 0;
+    chain_commands = nullptr;
+  }
+};
+
+Ledger::Ledger(const LedgerConfig& config) : s_(std::make_unique<State>()) {
+  COFFER_ASSERT(config.accounts_capacity >= 1 && config.accounts_capacity <= accounts_capacity_max);
+  COFFER_ASSERT(config.pending_capacity >= 1 && config.pending_capacity <= pending_capacity_max);
+  COFFER_ASSERT(config.idempotency_capacity >= 1 &&
+                config.idempotency_capacity <= idempotency_capacity_max);
+  State& s = *s_;
+  s.config = config;
+  s.accounts.reset(new Account[config.accounts_capacity]());
+  s.account_index.init(config.accounts_capacity);
+  s.pending.reset(new PendingTransfer[config.pending_capacity]());
+  s.pending_free.reset(new uint32_t[config.pending_capacity]);
+  // Free list handed out from index 0 upwards.
+  for (uint32_t i = 0; i < config.pending_capacity; i++) {
+    s.pending_free[i] = config.pending_capacity - 1 - i;
+  }
+  s.pending_free_count = config.pending_capacity;
+  s.pending_index.init(config.pending_capacity);
+  s.heap.reset(new Timer[config.pending_capacity]());
+  s.ids.reset(new IdEntry[config.idempotency_capacity]());
+  s.id_index.init(config.idempotency_capacity);
+  s.undo.reset(new UndoEntry[linked_chain_length_max * undo_per_command_max]);
+}
+
+Ledger::~Ledger() = default;
+
+uint32_t Ledger::effects_max(const Command& c) {
+  switch (c.kind) {
+    case CommandKind::tick:
+      return effects_per_tick_max;
+    case CommandKind::lookup_account:
+      return 0;
+    case CommandKind::create_account:
+    case CommandKind::set_frozen:
+      return 1;
+    default:
+      return effects_per_transfer_max;
+  }
+}
+
+Reply Ledger::apply(const Command& c, EffectSink& sink) {
+  COFFER_ASSERT(sink.room() >= effects_max(c));
+  Reply reply{};
+  if (c.flags & command_flag_linked) {
+    s_->advance_clock(c);
+    reply.result = Result::linked_chain_open;
+    return reply;
+  }
+  s_->apply_one(c, reply, sink, 0);
+  return reply;
+}
+
+size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies,
+                     EffectSink& sink) {
+  COFFER_ASSERT(replies.size() >= commands.size());
+  State& s = *s_;
+  const size_t n = commands.size();
+  size_t i = 0;
+  while (i < n) {
+    // Overlap the cache misses of later commands with the work on this one:
+    // index buckets first, then (once those are likely cached) the records.
+    if (i + prefetch_distance < n) s.prefetch_buckets(commands[i + prefetch_distance]);
+    if (i + prefetch_distance / 2 < n) s.prefetch_records(commands[i + prefetch_distance / 2]);
+    const Command& c = commands[i];
+    if (!(c.flags & command_flag_linked)) {
+      if (sink.room() < effects_max(c)) break;
+      s.apply_one(c, replies[i], sink, 0);
+      i++;
+      continue;
+    }
+    // A linked chain: find its end and its worst-case effects.
+    size_t end = i;
+    uint64_t effects = 0;
+    // A tick inside a chain is refused, so it emits nothing there.
+    auto member_effects = [](const Command& m) {
+      return m.kind == CommandKind::tick ? 0u : effects_max(m);
+    };
+    while (end < n && (commands[end].flags & command_flag_linked)) {
+      effects += member_effects(commands[end++]);
+    }
+    if (end == n) {  // the batch ends inside the chain
+      for (size_t k = i; k < n; k++) {
+        s.advance_clock(commands[k]);
+        replies[k] = Reply{};
+        replies[k].result = k + 1 == n ? Result::linked_chain_open : Result::linked_event_failed;
+      }
+      i = n;
+      break;
+    }
+    effects += member_effects(commands[end]);
+    end++;  // include the terminating command
+    if (end - i > linked_chain_length_max) {
+      for (size_t k = i; k < end; k++) {
+        s.advance_clock(commands[k]);
+        replies[k] = Reply{};
+        replies[k].result = Result::linked_chain_too_long;
+      }
+      i = end;
+      continue;
+    }
+    if (sink.room() < effects) break;
+    s.apply_chain(&commands[i], &replies[i], static_cast<uint32_t>(end - i), sink);
+    i = end;
+  }
+  return i;
+}
+
+uint32_t Ledger::find_account(uint64_t account_id) const {
+  return s_->find_account(account_id);
+}
+const Account& Ledger::account(uint32_t slot) const {
+  COFFER_ASSERT(slot < s_->account_count);
+  return s_->accounts[slot];
+}
+uint32_t Ledger::account_count() const {
+  return s_->account_count;
+}
+const PendingTransfer* Ledger::find_pending(Id128 id) const {
+  uint32_t i = s_->find_pending(id);
+  return i == KeyIndex::none ? nullptr : &s_->pending[i];
+}
+uint32_t Ledger::pending_pool_size() const {
+  return s_->config.pending_capacity;
+}
+const PendingTransfer* Ledger::pending_at(uint32_t index) const {
+  COFFER_ASSERT(index < s_->config.pending_capacity);
+  const PendingTransfer& p = s_->pending[index];
+  return p.kind == PendingKind::hold || p.kind == PendingKind::grant ? &p : nullptr;
+}
+uint32_t Ledger::pending_count() const {
+  return s_->pending_count;
+}
+uint32_t Ledger::idempotency_count() const {
+  return s_->ids_count;
+}
+uint64_t Ledger::last_seq() const {
+  return s_->last_seq;
+}
+uint64_t Ledger::last_time_us() const {
+  return s_->last_time_us;
+}
+uint64_t Ledger::fingerprint(const Command& c) {
+  return State::fingerprint_of(c);
+}
+
+uint64_t Ledger::state_hash() const {
+  const State& s = *s_;
+  // Accounts and pending transfers: a sum of per-record hashes, so the order of
+  // slots and pool indices does not matter. Remembered ids: in FIFO order.
+  uint64_t accounts = 0;
+  for (uint32_t i = 0; i < s.account_count; i++) {
+    Account a = s.accounts[i];
+    a.reserved = 0;
+    accounts += detail::hash_words(&a, sizeof a, 1);
+  }
+  uint64_t pendings = 0;
+  for (uint32_t i = 0; i < s.config.pending_capacity; i++) {
+    const PendingTransfer& p = s.pending[i];
+    if (p.kind != PendingKind::hold && p.kind != PendingKind::grant) continue;
+    const uint64_t words[9] = {p.id.lo,
+                               p.id.hi,
+                               s.accounts[p.debit_slot].id,
+                               s.accounts[p.credit_slot].id,
+                               static_cast<uint64_t>(p.amount),
+                               p.due_us,
+                               p.seq,
+                               p.fingerprint,
+                               (uint64_t{static_cast<uint8_t>(p.kind)} << 16) | p.code};
+    pendings += detail::hash_words(words, sizeof words, 2);
+  }
+  uint64_t ids = detail::hash_u64(s.ids_count);
+  for (uint32_t k = 0; k < s.ids_count; k++) {
+    const IdEntry& e = s.ids[(s.ids_head + k) % s.config.idempotency_capacity];
+    const uint64_t words[4] = {e.id.lo, e.id.hi, e.fingerprint, static_cast<uint64_t>(e.result)};
+    ids = detail::hash_words(words, sizeof words, ids);
+  }
+  const uint64_t all[5] = {accounts, pendings, ids, s.account_count, s.pending_count};
+  return detail::hash_words(all, sizeof all, 3);
+}
+
+}  // namespace coffer
