@@ -37,7 +37,8 @@ if [ -x build/cofferd ]; then
   start_program cofferd
   started=1
 fi
-if [ -x build/coffer-gateway ]; then
+# The gateway reads the token and admin key that cofferd creates in data/.
+if [ -x build/coffer-gateway ] && [ "$started" -eq 1 ]; then
   start_program coffer-gateway
   started=1
   echo
@@ -46,7 +47,7 @@ if [ -x build/coffer-gateway ]; then
   echo "Try: curl -s http://127.0.0.1:8080/healthz"
 fi
 if [ "$started" -eq 0 ]; then
-  echo "start: built, but neither cofferd nor coffer-gateway exists yet in this version." >&2
+  echo "start: built; this version has no cofferd yet, so nothing was started." >&2
   trap - EXIT
   exit 0
 fi

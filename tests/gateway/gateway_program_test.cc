@@ -1,0 +1,193 @@
+// The coffer-gateway program as API.md "Running the servers" starts it: flags,
+// the one "ready" line, /healthz without a ledger, SIGTERM → exit 0.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A child process with its stderr captured in a file.
+struct Child {
+  pid_t pid = -1;
+  fs::path log;
+
+  static Child start(const std::vector<std::string>& args, fs::path log) {
+    Child c;
+    c.log = log;
+    c.pid = fork();
+    if (c.pid == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, 2);
+      dup2(fd, 1);
+      std::vector<char*> argv;
+      for (auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    return c;
+  }
+  std::string output() const {
+    std::ifstream in(log);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  bool wait_for_output(const std::string& needle, std::chrono::seconds limit) const {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (output().find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  int wait_exit() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  ~Child() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// One HTTP/1.1 request with Connection: close; returns the whole response.
+std::string http(uint16_t port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return {};
+  }
+  (void)!write(fd, request.data(), request.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+class GatewayProgram : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("coffer-gw-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "token") << "test-token\n";
+    std::ofstream(dir_ / "admin.key") << "ck_live_admin_for_tests\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::vector<std::string> args(uint16_t http_port, uint16_t ledger_port) const {
+    return {COFFER_GATEWAY_BIN,
+            "--ledger",
+            "127.0.0.1:" + std::to_string(ledger_port),
+            "--token-file",
+            (dir_ / "token").string(),
+            "--listen",
+            "127.0.0.1:" + std::to_string(http_port),
+            "--admin-key-file",
+            (dir_ / "admin.key").string()};
+  }
+  fs::path dir_;
+};
+
+TEST_F(GatewayProgram, ServesReportsUnhealthyLedgerAndStopsOnSigterm) {
+  uint16_t port = free_port();
+  Child gw = Child::start(args(port, free_port()), dir_ / "gw.log");
+  ASSERT_TRUE(gw.wait_for_output("ready", std::chrono::seconds(10))) << gw.output();
+
+  std::string health = http(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(health.find("HTTP/1.1 503"), std::string::npos) << health;
+
+  std::string no_key =
+      http(port, "GET /v1/members/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(no_key.find("401"), std::string::npos) << no_key;
+  EXPECT_NE(no_key.find("UNAUTHENTICATED"), std::string::npos) << no_key;
+
+  std::string notify = http(port,
+                            "POST /v1/wechatpay/notify HTTP/1.1\r\nHost: x\r\nConnection: "
+                            "close\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_NE(notify.find("HTTP/1.1 503"), std::string::npos) << notify;
+  EXPECT_NE(notify.find("\"FAIL\""), std::string::npos) << notify;
+
+  kill(gw.pid, SIGTERM);
+  EXPECT_EQ(gw.wait_exit(), 0) << gw.output();
+}
+
+TEST_F(GatewayProgram, BadFlagsExitNonZeroWithAMessage) {
+  struct Case {
+    std::vector<std::string> extra;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"--listen", "nonsense"}, "--listen"},
+      {{"--ledger", "127.0.0.1:0"}, "--ledger"},
+      {{"--admin-key-file", "/nonexistent/admin.key"}, "admin key"},
+      {{"--token-file", "/nonexistent/token"}, "token"},
+      {{"--wechatpay-public-key", "/nonexistent.pem"}, "go together"},
+      {{"--no-such-flag"}, "no-such-flag"},
+  };
+  for (const auto& c : cases) {
+    // A flag given in `extra` replaces the good one (flags may not repeat).
+    auto a = args(free_port(), free_port());
+    for (size_t i = 1; i + 1 < a.size(); i += 2) {
+      if (c.extra.size() == 2 && a[i] == c.extra[0]) a[i + 1] = c.extra[1];
+    }
+    if (std::find(a.begin(), a.end(), c.extra[0]) == a.end()) {
+      a.insert(a.end(), c.extra.begin(), c.extra.end());
+    }
+    Child gw = Child::start(a, dir_ / "bad.log");
+    EXPECT_NE(gw.wait_exit(), 0) << c.message;
+    EXPECT_NE(gw.output().find(c.message), std::string::npos) << gw.output();
+  }
+}
+
+TEST_F(GatewayProgram, HelpListsEveryFlagOfApiMd) {
+  Child gw = Child::start({COFFER_GATEWAY_BIN, "--help"}, dir_ / "help.log");
+  EXPECT_EQ(gw.wait_exit(), 0);
+  std::string help = gw.output();
+  for (const char* flag : {"--ledger", "--token-file", "--listen", "--admin-key-file",
+                           "--wechatpay-public-key", "--wechatpay-apiv3-key-file"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
