@@ -32,7 +32,7 @@ if [ -z "$(awk -F'\t' '$1 == "coffer"' "$rows")" ]; then
 fi
 coffer_rate=$(awk -F'\t' '$1 == "coffer" {print $5; exit}' "$rows")
 table=$(
-  echo "| system | form | clients | durability | payments/s | p50 ms | p99 ms | Coffer ÷ this |"
+  echo "| system | form | clients | durability | payments/s | p50 ms | p99 ms | Coffer unbatched ÷ this |"
   echo "|---|---|---:|---|---:|---:|---:|---:|"
   awk -F'\t' -v c="${coffer_rate:-0}" '{
     ratio = (c > 0 && $5 > 0) ? sprintf("%.1f×", c / $5) : "n/a"
