@@ -26,10 +26,53 @@ inline constexpr uint32_t linked_chain_length_max = 128;
 // is deterministic whatever buffer sizes the caller uses.
 inline constexpr uint32_t tick_items_max = 1024;
 
+// A domain record opens at most this many holds/grants with one command (a
+// payment: wallet, points and points-value legs). They share (due, seq), and a
+// tick never splits them, so one tick may settle up to tick_items_max +
+// pending_per_record_max - 1 items.
+inline constexpr uint32_t pending_per_record_max = 3;
+
+// System accounts the domain creates with its first state-changing command.
+inline constexpr uint32_t system_accounts_count = 12;
+
+// Transfers (or holds/grants) one domain command performs, worst case.
+inline constexpr uint32_t domain_transfers_max = 4;
+
 // Effects emitted by one command, worst case, per kind.
 inline constexpr uint32_t effects_per_transfer_max = 3;  // transfer record + 2 balances
-inline constexpr uint32_t effects_per_tick_max = tick_items_max * effects_per_transfer_max;
+inline constexpr uint32_t effects_per_tick_max =
+    (tick_items_max + pending_per_record_max - 1) * effects_per_transfer_max;
+// Lazy system accounts + two member accounts + the transfers.
+inline constexpr uint32_t effects_per_domain_command_max =
+    system_accounts_count + 2 + domain_transfers_max * effects_per_transfer_max;
 inline constexpr uint32_t effects_per_command_max = effects_per_tick_max;
+
+// ---- Domain (SPEC.md) ----
+// Account ids from here up are the domain's (members, merchants, system);
+// create_account refuses them.
+inline constexpr uint64_t domain_account_id_min = uint64_t{1} << 63;
+inline constexpr uint32_t groups_max = 64;
+inline constexpr uint32_t methods_max = 32;  // recharge methods (R1)
+inline constexpr uint32_t stores_capacity_max = 1u << 22;
+inline constexpr uint32_t api_keys_capacity_max = 1u << 22;
+inline constexpr uint32_t settlement_capacity_max = 1u << 26;  // (day, merchant, store) rows
+inline constexpr uint64_t us_per_day = 86'400'000'000ull;
+inline constexpr uint32_t payees_per_method_max = 64;           // payee accounts per method
+inline constexpr uint32_t voucher_batch_quantity_max = 100000;  // V1
+inline constexpr uint32_t vouchers_capacity_max = 1u << 27;     // codes in all batches
+inline constexpr uint32_t voucher_guard_slots = 4096;  // V5 failure counters (direct-mapped)
+inline constexpr uint64_t voucher_guard_window_us = 60'000'000;  // V5: one minute
+inline constexpr uint32_t members_capacity_max = 1u << 26;
+inline constexpr uint32_t merchants_capacity_max = 1u << 20;
+inline constexpr uint32_t records_capacity_max = 1u << 27;  // payments, refunds, simple records
+inline constexpr int64_t bp_one = 10000;                    // 100 % in basis points
+inline constexpr int64_t minor_per_major = 100;             // 2 decimals (CNY)
+inline constexpr uint32_t points_offset_rate_max = 1000000;
+inline constexpr uint32_t gift_days_max = 3660;
+inline constexpr uint32_t gift_message_length_max = 200;  // V6, characters
+// Amounts of one domain command: well inside account_total_max, so that
+// products like amount x bp and points x 100 never overflow int64.
+inline constexpr int64_t domain_amount_max = int64_t{1} << 48;
 
 // Capacities a LedgerConfig may ask for. Slots are uint32 and each index table
 // has twice as many buckets as entries, so stay well below 2^31.
@@ -51,6 +94,20 @@ static_assert(batch_size_max >= linked_chain_length_max);
 // whole linked chain, so batch apply always makes progress with such a sink.
 static_assert(effects_per_command_max >= effects_per_transfer_max * linked_chain_length_max);
 static_assert(uint64_t{accounts_capacity_max} * 2 < (uint64_t{1} << 31));
+static_assert(effects_per_command_max >= effects_per_domain_command_max);
+static_assert(domain_transfers_max >= pending_per_record_max);
+static_assert(uint64_t{members_capacity_max} * 2 + system_accounts_count + merchants_capacity_max <=
+              accounts_capacity_max);
+static_assert(uint64_t{records_capacity_max} * 2 < (uint64_t{1} << 31));
+static_assert(uint64_t{vouchers_capacity_max} * 2 < (uint64_t{1} << 31));
+static_assert(voucher_batch_quantity_max <= vouchers_capacity_max);
+static_assert(uint64_t{settlement_capacity_max} * 2 < (uint64_t{1} << 31));
+static_assert(uint64_t{stores_capacity_max} * 2 < (uint64_t{1} << 31));
+static_assert((voucher_guard_slots & (voucher_guard_slots - 1)) == 0);
+static_assert(domain_amount_max < account_total_max / 4);
+// points x minor_per_major and amount x bp_one stay in int64.
+static_assert(domain_amount_max <= INT64_MAX / bp_one &&
+              domain_amount_max <= INT64_MAX / minor_per_major);
 static_assert(uint64_t{pending_capacity_max} * 2 < (uint64_t{1} << 31));
 static_assert(uint64_t{idempotency_capacity_max} * 2 < (uint64_t{1} << 31));
 static_assert(account_total_max > 0 && -account_total_max - account_total_max >= INT64_MIN);

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/assert.h"
+#include "core/crc32c.h"
+#include "core/domain.h"
+#include "core/engine.h"
 #include "core/hash.h"
 #include "core/key_index.h"
 
@@ -33,10 +37,6 @@ struct Timer {
   uint64_t seq;
   uint32_t index;  // pending pool index
 };
-
-bool timer_before(const Timer& a, const Timer& b) {
-  return a.due_us != b.due_us ? a.due_us < b.due_us : a.seq < b.seq;
-}
 
 enum class UndoKind : uint8_t {
   account,
@@ -79,6 +79,7 @@ bool account_kind_valid(AccountKind k) {
     case AccountKind::cashback_expense:
     case AccountKind::rebate_expense:
     case AccountKind::adjustment:
+    case AccountKind::points_funding:
       return true;
     case AccountKind::none:
       return false;
@@ -123,6 +124,39 @@ struct Ledger::State {
   uint64_t last_time_us = 0;
   bool started = false;
 
+  // Domain records (SPEC.md) on top of the engine.
+  std::unique_ptr<detail::Domain> domain;
+
+  // Empty state with the given capacities (the constructor, and a failed image load).
+  void init(const LedgerConfig& c) {
+    config = c;
+    accounts.reset(new Account[c.accounts_capacity]());
+    account_count = 0;
+    account_index.init(c.accounts_capacity);
+    pending.reset(new PendingTransfer[c.pending_capacity]());
+    pending_free.reset(new uint32_t[c.pending_capacity]);
+    // Free list handed out from index 0 upwards.
+    for (uint32_t i = 0; i < c.pending_capacity; i++) {
+      pending_free[i] = c.pending_capacity - 1 - i;
+    }
+    pending_free_count = c.pending_capacity;
+    pending_count = 0;
+    pending_index.init(c.pending_capacity);
+    heap.reset(new Timer[c.pending_capacity]());
+    heap_size = 0;
+    ids.reset(new IdEntry[c.idempotency_capacity]());
+    ids_head = 0;
+    ids_count = 0;
+    id_index.init(c.idempotency_capacity);
+    undo.reset(new UndoEntry[linked_chain_length_max * undo_per_command_max]);
+    undo_count = 0;
+    chain_active = false;
+    last_seq = 0;
+    last_time_us = 0;
+    started = false;
+    domain = std::make_unique<detail::Domain>(detail::Engine(*this), c);
+  }
+
   // ---- accounts ----
   uint32_t find_account(uint64_t id) const {
     return account_index.find(hash32(detail::hash_u64(id)),
@@ -142,6 +176,14 @@ struct Ledger::State {
   uint32_t find_pending(const Id128& id) const {
     return pending_index.find(hash32(detail::hash_id(id)),
                               [&](uint32_t i) { return pending[i].id == id; });
+  }
+
+  // (due_us, seq, id): a total order, so that what one tick settles does not
+  // depend on the heap's layout (one domain command may open several holds).
+  bool timer_before(const Timer& a, const Timer& b) const {
+    if (a.due_us != b.due_us) return a.due_us < b.due_us;
+    if (a.seq != b.seq) return a.seq < b.seq;
+    return pending[a.index].id < pending[b.index].id;
   }
 
   void heap_set(uint32_t pos, const Timer& t) {
@@ -336,7 +378,8 @@ struct Ledger::State {
   // ---- commands: each validates everything first, then mutates ----
   Result create_account(const Command& c, EffectSink& sink) {
     const CreateAccountBody& b = c.body.create_account;
-    if (b.account_id == 0 || !account_kind_valid(b.kind) || (b.flags & ~account_flags_known)) {
+    if (b.account_id == 0 || b.account_id >= domain_account_id_min || !account_kind_valid(b.kind) ||
+        (b.flags & ~account_flags_known)) {
       return Result::invalid_request;
     }
     if (find_account(b.account_id) != slot_none) return Result::account_exists;
@@ -451,6 +494,8 @@ struct Ledger::State {
     const uint32_t index = find_pending(b.pending_id);
     if (index == KeyIndex::none) return Result::pending_not_found;
     PendingTransfer& p = pending[index];
+    // Holds and grants of domain records move only with their record.
+    if (p.owner != pending_owner_engine) return Result::pending_not_found;
     if (on_hold && p.kind != PendingKind::hold) return Result::not_a_hold;
     if (!on_hold && p.kind != PendingKind::grant) return Result::not_a_grant;
     const bool due = p.due_us != 0 && c.time_us >= p.due_us;
@@ -548,9 +593,14 @@ struct Ledger::State {
   // Settles due holds (expire) and grants (mature) in (due_us, seq) order.
   Result tick(const Command& c, Reply& reply, EffectSink& sink) {
     uint32_t settled = 0;
-    while (heap_size > 0 && heap[0].due_us <= c.time_us && settled < tick_items_max) {
+    uint64_t last_due = 0, last_seq_settled = 0;
+    while (heap_size > 0 && heap[0].due_us <= c.time_us) {
       const uint32_t index = heap[0].index;
       PendingTransfer& p = pending[index];
+      // Past the limit, only the rest of the last record's legs (same due, seq).
+      if (settled >= tick_items_max && (p.due_us != last_due || p.seq != last_seq_settled)) break;
+      last_due = p.due_us;
+      last_seq_settled = p.seq;
       Account& d = accounts[p.debit_slot];
       Account& cr = accounts[p.credit_slot];
       d.debits_pending -= p.amount;
@@ -565,8 +615,10 @@ struct Ledger::State {
       emit_transfer(sink, kind, c.seq, c.time_us, p.code, p.id, ds, cs, p.amount);
       emit_balance(sink, c.seq, c.time_us, p.code, ds);
       emit_balance(sink, c.seq, c.time_us, p.code, cs);
+      const PendingTransfer settled_copy = p;
       pending_remove(index);
       settled++;
+      if (settled_copy.owner == pending_owner_domain) domain->on_settled(settled_copy, c, sink);
     }
     reply.amount = settled;
     return Result::ok;
@@ -574,8 +626,47 @@ struct Ledger::State {
 
   uint64_t current_fingerprint = 0;
 
+  Result load_image(ImageReader& in);
+
+  uint64_t state_hash_of() const {
+    const State& s = *this;
+    // Accounts and pending transfers: a sum of per-record hashes, so the order of
+    // slots and pool indices does not matter. Remembered ids: in FIFO order.
+    uint64_t account_sum = 0;
+    for (uint32_t i = 0; i < s.account_count; i++) {
+      Account a = s.accounts[i];
+      a.reserved = 0;
+      account_sum += detail::hash_words(&a, sizeof a, 1);
+    }
+    uint64_t pendings = 0;
+    for (uint32_t i = 0; i < s.config.pending_capacity; i++) {
+      const PendingTransfer& p = s.pending[i];
+      if (p.kind != PendingKind::hold && p.kind != PendingKind::grant) continue;
+      const uint64_t words[9] = {p.id.lo,
+                                 p.id.hi,
+                                 s.accounts[p.debit_slot].id,
+                                 s.accounts[p.credit_slot].id,
+                                 static_cast<uint64_t>(p.amount),
+                                 p.due_us,
+                                 p.seq,
+                                 p.fingerprint,
+                                 (uint64_t{static_cast<uint8_t>(p.kind)} << 16) | p.code};
+      pendings += detail::hash_words(words, sizeof words, 2);
+    }
+    uint64_t id_chain = detail::hash_u64(s.ids_count);
+    for (uint32_t k = 0; k < s.ids_count; k++) {
+      const IdEntry& e = s.ids[(s.ids_head + k) % s.config.idempotency_capacity];
+      const uint64_t words[4] = {e.id.lo, e.id.hi, e.fingerprint, static_cast<uint64_t>(e.result)};
+      id_chain = detail::hash_words(words, sizeof words, id_chain);
+    }
+    const uint64_t all[6] = {account_sum,     pendings,        id_chain,
+                             s.account_count, s.pending_count, s.domain->hash()};
+    return detail::hash_words(all, sizeof all, 3);
+  }
+
   // Batch path hints (no effect on results).
   void prefetch_buckets(const Command& c) const {
+    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 0);
     const uint32_t h = hash32(detail::hash_id(c.id));
     id_index.prefetch(h);
     // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
@@ -589,6 +680,7 @@ struct Ledger::State {
     }
   }
   void prefetch_records(const Command& c) const {
+    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 1);
     if (ids_count == config.idempotency_capacity) {
       uint64_t pos = uint64_t{ids_head} + prefetch_distance / 2;
       if (pos >= config.idempotency_capacity) pos %= config.idempotency_capacity;
@@ -620,6 +712,11 @@ struct Ledger::State {
       case CommandKind::set_frozen:
         return set_frozen(c, sink);
       default:
+        if (c.kind >= CommandKind::domain_first && c.kind <= CommandKind::domain_last) {
+          // Domain commands are atomic on their own and may not be linked.
+          if (chain_active || (c.flags & command_flag_linked)) return Result::invalid_request;
+          return domain->execute(c, reply, sink);
+        }
         return Result::invalid_request;
     }
   }
@@ -638,13 +735,15 @@ struct Ledger::State {
     advance_clock(c);
     reply = Reply{};
     ChainMember member{0, false};
-    if (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account) {
+    if (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account || is_read(c.kind)) {
       if (chain_active || c.flags != 0 || c.reserved != 0) {
         reply.result = Result::invalid_request;
       } else if (c.kind == CommandKind::tick) {
         reply.result = tick(c, reply, sink);
-      } else {
+      } else if (c.kind == CommandKind::lookup_account) {
         reply.result = lookup(c, reply);
+      } else {
+        reply.result = domain->read(c, reply);
       }
     } else if (c.id.is_zero()) {
       reply.result = Result::invalid_request;
@@ -652,7 +751,10 @@ struct Ledger::State {
       const uint64_t fp = fingerprint_of(c);
       if (const IdEntry* e = find_id(c.id)) {
         reply.result = e->fingerprint == fp ? e->result : Result::id_reused;
-        if (e->fingerprint == fp) reply.flags = reply_flag_replayed;
+        if (e->fingerprint == fp) {
+          reply.flags = reply_flag_replayed;
+          if (is_domain(c.kind) && e->result == Result::ok) domain->replay_reply(c, reply);
+        }
       } else if (chain_active && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
       } else if (uint32_t pi = pending_count == 0 ? KeyIndex::none : find_pending(c.id);
@@ -670,6 +772,13 @@ struct Ledger::State {
     }
     if (chain_active) chain[chain_pos] = member;
     return reply.result == Result::ok;
+  }
+
+  static bool is_read(CommandKind k) {
+    return k >= CommandKind::read_first && k <= CommandKind::read_last;
+  }
+  static bool is_domain(CommandKind k) {
+    return k >= CommandKind::domain_first && k < CommandKind::read_first;
   }
 
   const Command* chain_commands = nullptr;
@@ -712,7 +821,10 @@ struct Ledger::State {
         chain[k] = ChainMember{0, false};
         replies[k] = Reply{};
         replies[k].result = Result::linked_event_failed;
-        if (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account) continue;
+        if (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account ||
+            is_read(c.kind)) {
+          continue;
+        }
         const IdEntry* e = c.id.is_zero() ? nullptr : find_id(c.id);
         if (e && e->fingerprint == fingerprint_of(c)) {
           replies[k].result = e->result;
@@ -742,22 +854,7 @@ Ledger::Ledger(const LedgerConfig& config) : s_(std::make_unique<State>()) {
   COFFER_ASSERT(config.pending_capacity >= 1 && config.pending_capacity <= pending_capacity_max);
   COFFER_ASSERT(config.idempotency_capacity >= 1 &&
                 config.idempotency_capacity <= idempotency_capacity_max);
-  State& s = *s_;
-  s.config = config;
-  s.accounts.reset(new Account[config.accounts_capacity]());
-  s.account_index.init(config.accounts_capacity);
-  s.pending.reset(new PendingTransfer[config.pending_capacity]());
-  s.pending_free.reset(new uint32_t[config.pending_capacity]);
-  // Free list handed out from index 0 upwards.
-  for (uint32_t i = 0; i < config.pending_capacity; i++) {
-    s.pending_free[i] = config.pending_capacity - 1 - i;
-  }
-  s.pending_free_count = config.pending_capacity;
-  s.pending_index.init(config.pending_capacity);
-  s.heap.reset(new Timer[config.pending_capacity]());
-  s.ids.reset(new IdEntry[config.idempotency_capacity]());
-  s.id_index.init(config.idempotency_capacity);
-  s.undo.reset(new UndoEntry[linked_chain_length_max * undo_per_command_max]);
+  s_->init(config);
 }
 
 Ledger::~Ledger() = default;
@@ -771,7 +868,15 @@ uint32_t Ledger::effects_max(const Command& c) {
     case CommandKind::create_account:
     case CommandKind::set_frozen:
       return 1;
+    case CommandKind::transfer:
+    case CommandKind::post_pending:
+    case CommandKind::void_pending:
+    case CommandKind::shrink_grant:
+    case CommandKind::cancel_grant:
+      return effects_per_transfer_max;
     default:
+      if (State::is_read(c.kind)) return 0;
+      if (State::is_domain(c.kind)) return effects_per_domain_command_max;
       return effects_per_transfer_max;
   }
 }
@@ -799,6 +904,10 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
     // index buckets first, then (once those are likely cached) the records.
     if (i + prefetch_distance < n) s.prefetch_buckets(commands[i + prefetch_distance]);
     if (i + prefetch_distance / 2 < n) s.prefetch_records(commands[i + prefetch_distance / 2]);
+    if (i + prefetch_distance / 4 < n) {
+      const Command& ahead = commands[i + prefetch_distance / 4];
+      if (State::is_domain(ahead.kind) || State::is_read(ahead.kind)) s.domain->prefetch(ahead, 2);
+    }
     const Command& c = commands[i];
     if (!(c.flags & command_flag_linked)) {
       if (sink.room() < effects_max(c)) break;
@@ -810,8 +919,11 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
     size_t end = i;
     uint64_t effects = 0;
     // A tick inside a chain is refused, so it emits nothing there.
+    // Ticks, reads and domain commands are refused inside a chain: no effects there.
     auto member_effects = [](const Command& m) {
-      return m.kind == CommandKind::tick ? 0u : effects_max(m);
+      return m.kind == CommandKind::tick || State::is_read(m.kind) || State::is_domain(m.kind)
+                 ? 0u
+                 : effects_max(m);
     };
     while (end < n && (commands[end].flags & command_flag_linked)) {
       effects += member_effects(commands[end++]);
@@ -882,38 +994,399 @@ uint64_t Ledger::fingerprint(const Command& c) {
 }
 
 uint64_t Ledger::state_hash() const {
+  return s_->state_hash_of();
+}
+
+// ---- Engine: the internal API of the domain -----------------------------------
+
+namespace detail {
+
+uint32_t Engine::find_account(uint64_t id) const {
+  return s_.find_account(id);
+}
+const Account& Engine::account(uint32_t slot) const {
+  return s_.accounts[slot];
+}
+uint32_t Engine::domain_pending_count() const {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < s_.config.pending_capacity; i++) {
+    const PendingTransfer& p = s_.pending[i];
+    n += (p.kind == PendingKind::hold || p.kind == PendingKind::grant) &&
+         p.owner == pending_owner_domain;
+  }
+  return n;
+}
+uint64_t Engine::fingerprint() const {
+  return s_.current_fingerprint;
+}
+uint32_t Engine::account_count() const {
+  return s_.account_count;
+}
+uint32_t Engine::account_room() const {
+  return s_.config.accounts_capacity - s_.account_count;
+}
+uint32_t Engine::pending_room() const {
+  return s_.config.pending_capacity - s_.pending_count;
+}
+const PendingTransfer* Engine::find_pending(const Id128& id) const {
+  const uint32_t i = s_.find_pending(id);
+  return i == KeyIndex::none ? nullptr : &s_.pending[i];
+}
+
+uint32_t Engine::create_account(const Command& c, uint64_t id, uint64_t user_data, Asset asset,
+                                AccountKind kind, uint16_t flags, EffectSink& sink) {
+  COFFER_ASSERT(s_.account_count < s_.config.accounts_capacity);
+  COFFER_ASSERT(s_.find_account(id) == Ledger::slot_none);
+  const uint32_t slot = s_.account_count++;
+  Account& a = s_.accounts[slot];
+  a = Account{};
+  a.id = id;
+  a.user_data = user_data;
+  a.asset = asset;
+  a.kind = kind;
+  a.flags = flags;
+  s_.account_index.insert(hash32(detail::hash_u64(id)), slot);
+  if (s_.chain_active) {
+    COFFER_ASSERT(s_.undo_count < linked_chain_length_max * undo_per_command_max);
+    UndoEntry& u = s_.undo[s_.undo_count++];
+    u.kind = UndoKind::account_created;
+    u.index = slot;
+  }
+  s_.emit_account(sink, EffectKind::account_created, c, slot);
+  return slot;
+}
+
+Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t cs, int64_t amount,
+                        TransferMode mode, uint64_t due_us, uint16_t code, EffectSink& sink) {
+  COFFER_ASSERT(ds < s_.account_count && cs < s_.account_count && ds != cs);
+  if (amount <= 0) return Result::invalid_request;
+  Account& d = s_.accounts[ds];
+  Account& cr = s_.accounts[cs];
+  if (d.asset != cr.asset) return Result::asset_mismatch;
+  if ((d.flags | cr.flags) & account_flag_frozen) return Result::account_frozen;
+  if (!side_fits(d.debits_posted, d.debits_pending, amount) ||
+      !side_fits(cr.credits_posted, cr.credits_pending, amount)) {
+    return Result::overflow;
+  }
+  if ((d.flags & account_flag_no_negative) && d.available() < amount) {
+    return Result::insufficient_funds;
+  }
+  if (mode != TransferMode::single_phase) {
+    if (s_.pending_count == s_.config.pending_capacity) return Result::capacity_exhausted;
+    if (s_.find_pending(id) != KeyIndex::none) return Result::id_reused;
+  }
+  s_.save_account(ds);
+  s_.save_account(cs);
+  EffectKind kind = EffectKind::transfer_posted;
+  if (mode == TransferMode::single_phase) {
+    d.debits_posted += amount;
+    cr.credits_posted += amount;
+  } else {
+    d.debits_pending += amount;
+    cr.credits_pending += amount;
+    PendingTransfer p{};
+    p.id = id;
+    p.debit_slot = ds;
+    p.credit_slot = cs;
+    p.amount = amount;
+    p.seq = c.seq;
+    p.code = code;
+    p.due_us = due_us;
+    p.owner = pending_owner_domain;
+    p.fingerprint = s_.current_fingerprint;
+    p.kind = mode == TransferMode::hold ? PendingKind::hold : PendingKind::grant;
+    kind = mode == TransferMode::hold ? EffectKind::hold_created : EffectKind::grant_created;
+    s_.pending_create(p);
+  }
+  s_.emit_transfer(sink, kind, c.seq, c.time_us, code, id, ds, cs, amount);
+  s_.emit_balance(sink, c.seq, c.time_us, code, ds);
+  s_.emit_balance(sink, c.seq, c.time_us, code, cs);
+  return Result::ok;
+}
+
+Result Engine::post(const Command& c, const Id128& pending_id, int64_t amount, EffectSink& sink) {
+  const uint32_t index = s_.find_pending(pending_id);
+  if (index == KeyIndex::none) return Result::pending_not_found;
+  PendingTransfer& p = s_.pending[index];
+  if (p.kind != PendingKind::hold) return Result::not_a_hold;
+  if (p.due_us != 0 && c.time_us >= p.due_us) return Result::hold_expired;
+  if (amount <= 0 || amount > p.amount) return Result::exceeds_pending;
+  const uint32_t ds = p.debit_slot, cs = p.credit_slot;
+  Account& d = s_.accounts[ds];
+  Account& cr = s_.accounts[cs];
+  if ((d.flags | cr.flags) & account_flag_frozen) return Result::account_frozen;
+  const int64_t held = p.amount;
+  const uint16_t code = p.code;
+  s_.save_account(ds);
+  s_.save_account(cs);
+  d.debits_pending -= held;
+  cr.credits_pending -= held;
+  d.debits_posted += amount;
+  cr.credits_posted += amount;
+  s_.pending_remove(index);
+  s_.emit_transfer(sink, EffectKind::hold_posted, c.seq, c.time_us, code, pending_id, ds, cs,
+                   amount);
+  s_.emit_balance(sink, c.seq, c.time_us, code, ds);
+  s_.emit_balance(sink, c.seq, c.time_us, code, cs);
+  return Result::ok;
+}
+
+Result Engine::release(const Command& c, const Id128& pending_id, EffectSink& sink) {
+  const uint32_t index = s_.find_pending(pending_id);
+  if (index == KeyIndex::none) return Result::pending_not_found;
+  PendingTransfer& p = s_.pending[index];
+  const uint32_t ds = p.debit_slot, cs = p.credit_slot;
+  const int64_t held = p.amount;
+  const uint16_t code = p.code;
+  const EffectKind kind =
+      p.kind == PendingKind::hold ? EffectKind::hold_voided : EffectKind::grant_cancelled;
+  s_.save_account(ds);
+  s_.save_account(cs);
+  s_.accounts[ds].debits_pending -= held;
+  s_.accounts[cs].credits_pending -= held;
+  s_.pending_remove(index);
+  s_.emit_transfer(sink, kind, c.seq, c.time_us, code, pending_id, ds, cs, held);
+  s_.emit_balance(sink, c.seq, c.time_us, code, ds);
+  s_.emit_balance(sink, c.seq, c.time_us, code, cs);
+  return Result::ok;
+}
+
+Result Engine::shrink(const Command& c, const Id128& pending_id, int64_t amount, EffectSink& sink) {
+  const uint32_t index = s_.find_pending(pending_id);
+  if (index == KeyIndex::none) return Result::pending_not_found;
+  PendingTransfer& p = s_.pending[index];
+  if (p.kind != PendingKind::grant) return Result::not_a_grant;
+  if (amount <= 0 || amount > p.amount) return Result::exceeds_pending;
+  if (amount == p.amount) return release(c, pending_id, sink);
+  const uint32_t ds = p.debit_slot, cs = p.credit_slot;
+  s_.save_account(ds);
+  s_.save_account(cs);
+  s_.save_pending(index);
+  s_.accounts[ds].debits_pending -= amount;
+  s_.accounts[cs].credits_pending -= amount;
+  p.amount -= amount;
+  s_.emit_transfer(sink, EffectKind::grant_shrunk, c.seq, c.time_us, p.code, pending_id, ds, cs,
+                   amount);
+  s_.emit_balance(sink, c.seq, c.time_us, p.code, ds);
+  s_.emit_balance(sink, c.seq, c.time_us, p.code, cs);
+  return Result::ok;
+}
+
+void Engine::begin(EffectSink& sink) {
+  COFFER_ASSERT(!s_.chain_active);
+  s_.chain_active = true;  // record undo entries
+  s_.undo_count = 0;
+  effects_mark_ = sink.size_;
+}
+void Engine::commit() {
+  COFFER_ASSERT(s_.chain_active);
+  s_.chain_active = false;
+  s_.undo_count = 0;
+}
+void Engine::abort(EffectSink& sink) {
+  COFFER_ASSERT(s_.chain_active);
+  s_.rollback();
+  sink.size_ = effects_mark_;
+  s_.chain_active = false;
+}
+
+}  // namespace detail
+
+// ---- State image ------------------------------------------------------------
+
+namespace {
+
+struct ImageHeader {
+  uint64_t magic;
+  uint32_t version;
+  uint32_t started;
+  uint32_t accounts_capacity;
+  uint32_t pending_capacity;
+  uint32_t idempotency_capacity;
+  uint32_t account_count;
+  uint32_t pending_count;
+  uint32_t ids_count;
+  uint64_t last_seq;
+  uint64_t last_time_us;
+};
+static_assert(sizeof(ImageHeader) == 56);
+
+struct ImageTrailer {
+  uint64_t state_hash;
+  uint32_t crc_masked;  // over every byte before this field
+  uint32_t reserved;
+};
+
+// Forwards to the caller's writer and keeps a CRC of everything written.
+class CrcWriter final : public ImageWriter {
+ public:
+  explicit CrcWriter(ImageWriter& out) : out_(out) {}
+  void write(const void* data, size_t size) override {
+    crc_ = crc32c_extend(crc_, data, size);
+    out_.write(data, size);
+  }
+  uint32_t crc() const { return crc_; }
+
+ private:
+  ImageWriter& out_;
+  uint32_t crc_ = 0;
+};
+
+class CrcReader final : public ImageReader {
+ public:
+  explicit CrcReader(ImageReader& in) : in_(in) {}
+  bool read(void* data, size_t size) override {
+    if (!in_.read(data, size)) return false;
+    crc_ = crc32c_extend(crc_, data, size);
+    return true;
+  }
+  uint32_t crc() const { return crc_; }
+
+ private:
+  ImageReader& in_;
+  uint32_t crc_ = 0;
+};
+
+}  // namespace
+
+void Ledger::write_image(ImageWriter& out) const {
   const State& s = *s_;
-  // Accounts and pending transfers: a sum of per-record hashes, so the order of
-  // slots and pool indices does not matter. Remembered ids: in FIFO order.
-  uint64_t accounts = 0;
-  for (uint32_t i = 0; i < s.account_count; i++) {
-    Account a = s.accounts[i];
-    a.reserved = 0;
-    accounts += detail::hash_words(&a, sizeof a, 1);
-  }
-  uint64_t pendings = 0;
+  COFFER_ASSERT(!s.chain_active);
+  CrcWriter w(out);
+  ImageHeader h{};
+  h.magic = image_magic;
+  h.version = image_version;
+  h.started = s.started ? 1 : 0;
+  h.accounts_capacity = s.config.accounts_capacity;
+  h.pending_capacity = s.config.pending_capacity;
+  h.idempotency_capacity = s.config.idempotency_capacity;
+  h.account_count = s.account_count;
+  h.pending_count = s.pending_count;
+  h.ids_count = s.ids_count;
+  h.last_seq = s.last_seq;
+  h.last_time_us = s.last_time_us;
+  w.write(&h, sizeof h);
+  w.write(s.accounts.get(), sizeof(Account) * s.account_count);
   for (uint32_t i = 0; i < s.config.pending_capacity; i++) {
-    const PendingTransfer& p = s.pending[i];
+    PendingTransfer p = s.pending[i];
     if (p.kind != PendingKind::hold && p.kind != PendingKind::grant) continue;
-    const uint64_t words[9] = {p.id.lo,
-                               p.id.hi,
-                               s.accounts[p.debit_slot].id,
-                               s.accounts[p.credit_slot].id,
-                               static_cast<uint64_t>(p.amount),
-                               p.due_us,
-                               p.seq,
-                               p.fingerprint,
-                               (uint64_t{static_cast<uint8_t>(p.kind)} << 16) | p.code};
-    pendings += detail::hash_words(words, sizeof words, 2);
+    p.heap_pos = 0;  // rebuilt on load
+    w.write(&i, sizeof i);
+    w.write(&p, sizeof p);
   }
-  uint64_t ids = detail::hash_u64(s.ids_count);
   for (uint32_t k = 0; k < s.ids_count; k++) {
-    const IdEntry& e = s.ids[(s.ids_head + k) % s.config.idempotency_capacity];
-    const uint64_t words[4] = {e.id.lo, e.id.hi, e.fingerprint, static_cast<uint64_t>(e.result)};
-    ids = detail::hash_words(words, sizeof words, ids);
+    w.write(&s.ids[(s.ids_head + k) % s.config.idempotency_capacity], sizeof(IdEntry));
   }
-  const uint64_t all[5] = {accounts, pendings, ids, s.account_count, s.pending_count};
-  return detail::hash_words(all, sizeof all, 3);
+  s.domain->write_image(w);
+  ImageTrailer t{};
+  t.state_hash = state_hash();
+  w.write(&t.state_hash, sizeof t.state_hash);
+  t.crc_masked = crc32c_mask(w.crc());
+  out.write(&t.crc_masked, sizeof t.crc_masked + sizeof t.reserved);
+}
+
+Result Ledger::read_image(ImageReader& in) {
+  State& s = *s_;
+  if (s.started || s.account_count != 0 || s.pending_count != 0 || s.ids_count != 0) {
+    return Result::invalid_request;  // only into a freshly constructed ledger
+  }
+  const Result r = s.load_image(in);
+  if (r != Result::ok) s.init(s.config);  // leave it fresh, never half-loaded
+  return r;
+}
+
+Result Ledger::State::load_image(ImageReader& in) {
+  CrcReader rd(in);
+  ImageHeader h{};
+  if (!rd.read(&h, sizeof h)) return Result::invalid_request;
+  if (h.magic != image_magic || h.version != image_version || h.started > 1) {
+    return Result::invalid_request;
+  }
+  if (h.account_count > config.accounts_capacity || h.pending_count > config.pending_capacity ||
+      h.ids_count > config.idempotency_capacity) {
+    return Result::invalid_request;
+  }
+  if (h.started == 0 && (h.last_seq != 0 || h.last_time_us != 0)) return Result::invalid_request;
+
+  for (uint32_t slot = 0; slot < h.account_count; slot++) {
+    Account a;
+    if (!rd.read(&a, sizeof a)) return Result::invalid_request;
+    if (a.id == 0 || !account_kind_valid(a.kind) || (a.flags & ~account_flags_known)) {
+      return Result::invalid_request;
+    }
+    if (a.debits_posted < 0 || a.credits_posted < 0 || a.debits_pending < 0 ||
+        a.credits_pending < 0 || a.debits_posted > account_total_max - a.debits_pending ||
+        a.credits_posted > account_total_max - a.credits_pending) {
+      return Result::invalid_request;
+    }
+    if ((a.flags & account_flag_no_negative) && a.available() < 0) return Result::invalid_request;
+    if (find_account(a.id) != slot_none) return Result::invalid_request;
+    accounts[slot] = a;
+    account_index.insert(hash32(detail::hash_u64(a.id)), slot);
+    account_count++;
+  }
+
+  // Pending totals per account must equal the open transfers behind them.
+  std::vector<int64_t> debits(h.account_count, 0), credits(h.account_count, 0);
+  std::vector<bool> used(config.pending_capacity, false);
+  for (uint32_t k = 0; k < h.pending_count; k++) {
+    uint32_t index;
+    PendingTransfer p;
+    if (!rd.read(&index, sizeof index) || !rd.read(&p, sizeof p)) return Result::invalid_request;
+    if (index >= config.pending_capacity || used[index]) return Result::invalid_request;
+    if ((p.kind != PendingKind::hold && p.kind != PendingKind::grant) ||
+        p.owner > pending_owner_domain || p.id.is_zero() || p.amount <= 0 ||
+        p.debit_slot >= h.account_count || p.credit_slot >= h.account_count ||
+        p.debit_slot == p.credit_slot || (p.kind == PendingKind::grant && p.due_us == 0)) {
+      return Result::invalid_request;
+    }
+    if (find_pending(p.id) != KeyIndex::none) return Result::invalid_request;
+    if (debits[p.debit_slot] > account_total_max - p.amount ||
+        credits[p.credit_slot] > account_total_max - p.amount) {
+      return Result::invalid_request;
+    }
+    debits[p.debit_slot] += p.amount;
+    credits[p.credit_slot] += p.amount;
+    used[index] = true;
+    pending[index] = p;
+    pending_link(index);
+  }
+  for (uint32_t slot = 0; slot < h.account_count; slot++) {
+    if (accounts[slot].debits_pending != debits[slot] ||
+        accounts[slot].credits_pending != credits[slot]) {
+      return Result::invalid_request;
+    }
+  }
+  // Free list: the unused indices, lowest handed out first.
+  pending_free_count = 0;
+  for (uint32_t i = config.pending_capacity; i-- > 0;) {
+    if (!used[i]) pending_free[pending_free_count++] = i;
+  }
+
+  for (uint32_t k = 0; k < h.ids_count; k++) {
+    IdEntry e;
+    if (!rd.read(&e, sizeof e)) return Result::invalid_request;
+    if (e.id.is_zero() || e.reserved != 0 || find_id(e.id) != nullptr) {
+      return Result::invalid_request;
+    }
+    record_id(e.id, e.fingerprint, e.result);
+  }
+
+  started = h.started != 0;
+  last_seq = h.last_seq;
+  last_time_us = h.last_time_us;
+  if (!domain->read_image(rd)) return Result::invalid_request;
+
+  uint64_t stored_hash;
+  if (!rd.read(&stored_hash, sizeof stored_hash)) return Result::invalid_request;
+  const uint32_t crc = rd.crc();
+  uint32_t tail[2];
+  if (!in.read(tail, sizeof tail)) return Result::invalid_request;
+  if (crc32c_unmask(tail[0]) != crc || tail[1] != 0) return Result::invalid_request;
+  uint8_t extra;
+  if (in.read(&extra, 1)) return Result::invalid_request;  // trailing bytes
+  if (state_hash_of() != stored_hash) return Result::invalid_request;
+  return Result::ok;
 }
 
 }  // namespace coffer

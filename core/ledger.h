@@ -7,6 +7,9 @@
 //   account     64 B record + buckets                                 80-96 B
 //   pending     64 B record + buckets + 24 B heap + 4 B free list  120-136 B
 //   command id  32 B ring entry + buckets                             48-64 B
+// Domain tables (core/domain.h), per entry: member 64 B + 2 index tables,
+// payment 248 B, refund/credit 72 B, recharge 88 B, order 112 B, withdrawal
+// 96 B, voucher code 40 B, settlement row 88 B, each plus 16-32 B of index.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +18,7 @@
 #include <span>
 
 #include "core/constants.h"
+#include "core/image.h"
 #include "core/result.h"
 #include "core/types.h"
 
@@ -28,7 +32,26 @@ struct LedgerConfig {
   // the original (and, for a hold or grant, for as long as it is still open).
   // Production: 4M or more (192 MiB).
   uint32_t idempotency_capacity = 1u << 16;
+  // Domain records (SPEC.md), kept permanently; full pools refuse with
+  // CAPACITY_EXHAUSTED. Each member takes two accounts (wallet, points) and each
+  // merchant one, from accounts_capacity.
+  uint32_t members_capacity = 1u << 12;
+  uint32_t merchants_capacity = 1u << 8;
+  uint32_t payments_capacity = 1u << 14;
+  // Each of three tables: refunds; credits, debits, rebates and gifts; recharges.
+  uint32_t records_capacity = 1u << 14;
+  uint32_t batches_capacity = 1u << 10;   // voucher batches
+  uint32_t vouchers_capacity = 1u << 16;  // voucher codes of all batches
+  uint32_t stores_capacity = 1u << 12;
+  uint32_t api_keys_capacity = 1u << 12;
+  // Settlement rows (A3): one per (UTC day, merchant, store) with activity.
+  uint32_t settlement_capacity = 1u << 16;
 };
+
+namespace detail {
+class Engine;
+class Domain;
+}  // namespace detail
 
 // Where apply() writes effects: a caller-owned buffer, never grown.
 class EffectSink {
@@ -42,6 +65,7 @@ class EffectSink {
 
  private:
   friend class Ledger;
+  friend class detail::Engine;
   Effect* data_;
   size_t capacity_;
   size_t size_ = 0;
@@ -90,10 +114,21 @@ class Ledger {
   // canonical order: equal states give equal hashes whatever the table layout.
   uint64_t state_hash() const;
 
+  // State image (core/image.h): everything apply() depends on, so that a fresh
+  // ledger loaded from it behaves exactly like this one. REQUIRES: not inside
+  // apply(). read_image() only into a freshly constructed ledger (else
+  // INVALID_REQUEST); a malformed, truncated, inconsistent or corrupted image
+  // (or one with trailing bytes) gives INVALID_REQUEST and leaves it fresh.
+  // The reader's capacities must hold the image's counts; they need not equal
+  // the writer's.
+  void write_image(ImageWriter& out) const;
+  Result read_image(ImageReader& in);
+
   // 64-bit content hash of a command (everything except id, seq and time_us).
   static uint64_t fingerprint(const Command& c);
 
  private:
+  friend class detail::Engine;
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -42,6 +42,7 @@ enum class AccountKind : uint16_t {
   cashback_expense = 21,
   rebate_expense = 22,
   adjustment = 23,
+  points_funding = 24,  // wallet asset: pays merchants the cash value of points used
 };
 bool account_kind_valid(AccountKind k);
 
@@ -71,6 +72,9 @@ struct alignas(64) Account {
 static_assert(sizeof(Account) == account_record_size);
 static_assert(std::is_trivially_copyable_v<Account>);
 
+inline constexpr uint8_t pending_owner_engine = 0;
+inline constexpr uint8_t pending_owner_domain = 1;
+
 enum class PendingKind : uint8_t {
   hold = 1,   // debit reserved now; posted or voided later, voided at its timeout
   grant = 2,  // credit promised now; posts itself at matures_at unless shrunk/cancelled
@@ -86,7 +90,7 @@ struct alignas(64) PendingTransfer {
   uint64_t seq;          // creating command's sequence number (orders equal due times)
   uint64_t fingerprint;  // creating command's content hash: recognises replays
   PendingKind kind;
-  uint8_t reserved;
+  uint8_t owner;  // pending_owner_*: domain-owned ones are not reachable by engine commands
   uint16_t code;
   uint32_t heap_pos;  // position in the timer heap (internal)
 };
@@ -95,7 +99,7 @@ static_assert(std::is_trivially_copyable_v<PendingTransfer>);
 
 // ---- Commands ---------------------------------------------------------------
 
-// Kinds 1..31 are engine commands; 32..127 are reserved for the domain commands
+// Kinds 1..31 are engine commands; 32..95 domain commands, 96..127 domain reads
 // of SPEC.md (payments, recharges, vouchers, ...).
 enum class CommandKind : uint16_t {
   none = 0,
@@ -110,6 +114,55 @@ enum class CommandKind : uint16_t {
   lookup_account = 9,  // read; not recorded for idempotency
   engine_last = 31,
   domain_first = 32,
+  // Domain commands (SPEC.md). Bodies below; replies in ReplyData (see core/README.md).
+  config_set = 32,                // ConfigBody: fields in mask
+  group_set = 33,                 // GroupBody (O3)
+  member_register = 34,           // MemberBody (M1, M2, M5)
+  member_set_wallet = 35,         // MemberBody: enabled (M2)
+  member_credit = 36,             // MoneyBody: admin / cash credit, wallet or points (R4, P3)
+  member_debit = 37,              // MoneyBody: admin debit (R4, P3)
+  rebate = 38,                    // MoneyBody: distribution rebate (O4)
+  gift = 39,                      // GiftBody (V6)
+  merchant_set = 40,              // MerchantBody (A1)
+  recharge_method_set = 41,       // MethodBody (R1)
+  store_set = 42,                 // StoreBody (A1, A4)
+  api_key_set = 43,               // ApiKeyBody (A2): id = hash of key_id
+  payment_create = 48,            // PaymentBody (W1-W3, W5, P2)
+  payment_capture = 49,           // PaymentOpBody: amount 0 = full (W3)
+  payment_void = 50,              // PaymentOpBody (W3)
+  payment_refund = 51,            // PaymentOpBody: amount > 0 (W4)
+  payment_confirm_external = 52,  // PaymentOpBody: amount = external part (W2)
+  recharge_create = 53,           // RechargeBody (R3, R6)
+  recharge_confirm = 54,          // RechargeConfirmBody (R3)
+  voucher_batch_create = 56,      // BatchBody (V1): the batch is usable once all codes arrived
+  voucher_batch_add_codes = 57,   // BatchCodesBody: up to 4 code hashes, in order
+  voucher_batch_void = 58,        // BatchCodesBody with count 0 (V2)
+  voucher_redeem = 59,            // RedeemBody: paper, at a store (V3)
+  voucher_redeem_to_wallet = 60,  // RedeemBody: card, into a member's wallet (V4)
+  withdrawal_create = 61,         // WithdrawalBody (D1-D3)
+  withdrawal_approve = 62,        // WithdrawalOpBody
+  withdrawal_reject = 63,         // WithdrawalOpBody: feedback_length > 0
+  order_complete = 64,            // OrderBody (O1-O3): id = hash of order_ref
+  // Reads: not recorded for idempotency, no effects, id may be zero.
+  read_first = 96,
+  config_get = 96,             // ReadBody: part 0/1 = bytes [56*part, 56*part+56) of DomainConfig
+  group_get = 97,              // ReadBody: key = group_id, or index = position when key = 0
+  member_get = 98,             // ReadBody: key = member_id
+  member_by_phone = 99,        // ReadBody: key = phone hash
+  balance_get = 100,           // ReadBody: key = member_id
+  payment_get = 101,           // ReadBody: id = payment id
+  merchant_get = 102,          // ReadBody: key = merchant_id
+  recharge_get = 103,          // ReadBody: id = recharge id
+  method_get = 104,            // ReadBody: key = method_id
+  batch_get = 105,             // ReadBody: id = batch id
+  voucher_get = 106,           // ReadBody: id = code hash
+  withdrawal_get = 107,        // ReadBody: id = withdrawal id
+  withdrawal_limit_get = 108,  // ReadBody: key = member_id (D2)
+  order_get = 109,             // ReadBody: id = order id
+  stores_nearby = 110,         // NearbyBody: the next store by distance after a cursor
+  api_key_get = 111,           // ReadBody: id = key hash
+  settlement_get = 112,        // ReadBody: key = merchant_id, id.lo = store_id, index = day
+  read_last = 127,
   domain_last = 127,
 };
 
@@ -158,14 +211,252 @@ struct AccountBody {  // set_frozen, lookup_account
   uint8_t frozen;  // set_frozen: 1 = freeze, 0 = unfreeze
 };
 
+// ---- Domain command bodies (strings never enter core: they travel beside the
+// command to the journal; core sees hashes and lengths only) ----
+
+// Every configurable value of SPEC.md (API.md GET/PUT /v1/config), 80 bytes.
+struct DomainConfig {
+  int64_t withdraw_reserve_min;  // minor units (D2)
+  int64_t recharge_min;          // R6
+  int64_t recharge_max;
+  int64_t wallet_max_balance;   // 0 = none
+  uint32_t default_group_id;    // M5
+  uint32_t points_offset_rate;  // points per major unit (P2)
+  uint32_t points_use_min;
+  uint32_t payment_hold_timeout_s;  // W3
+  uint32_t recharge_timeout_s;      // R3
+  uint32_t voucher_fail_limit;      // V5
+  uint16_t wallet_gift_days;        // O1
+  uint16_t points_gift_days;
+  uint16_t withdraw_max_rate_bp;  // D2
+  uint8_t wallet_auto_open;       // M2
+  uint8_t withdraw_enabled;       // D1
+  uint32_t reserved[4];
+};
+static_assert(sizeof(DomainConfig) == 80);
+
+// config_set: bit k of mask = field k in the order of DomainConfig (0..14).
+inline constexpr uint32_t config_field_count = 15;
+struct ConfigBody {
+  uint32_t mask;
+  uint32_t reserved;
+  DomainConfig values;
+};
+
+struct GroupBody {
+  uint32_t group_id;  // non-zero
+  uint32_t cashback_bp;
+  uint32_t earn_points_bp;
+  uint32_t use_points_bp;
+  int64_t upgrade_threshold;  // cumulative spend, minor units
+};
+
+struct MemberBody {     // member_register, member_set_wallet
+  uint64_t member_id;   // non-zero
+  uint64_t phone_hash;  // 0 = no phone (the edge hashes the normalised number)
+  uint32_t group_id;    // 0 = default_group_id
+  uint8_t enabled;      // member_set_wallet: 1 / 0
+};
+
+inline constexpr uint8_t money_source_adjustment = 0;  // admin credit / debit
+inline constexpr uint8_t money_source_cash = 1;        // cash recharge (R4)
+struct MoneyBody {                                     // member_credit, member_debit, rebate
+  uint64_t member_id;
+  int64_t amount;  // > 0
+  Asset asset;     // asset_wallet or asset_points (rebate: wallet)
+  uint8_t source;  // money_source_*
+};
+
+struct GiftBody {
+  uint64_t from_member_id;
+  uint64_t to_member_id;
+  int64_t amount;
+  uint32_t message_length;  // checked (<= 200) at the edge; kept for the record
+};
+
+struct MerchantBody {
+  uint64_t merchant_id;  // non-zero
+  uint8_t split_payment_allowed;
+};
+
+struct PaymentBody {
+  uint64_t member_id;
+  uint64_t merchant_id;
+  uint64_t store_id;        // 0 = none
+  Id128 order_ref;          // hash of order_ref, zero = none
+  int64_t amount;           // > 0, the whole order
+  int64_t points;           // >= 0 points used (P2)
+  int64_t external_amount;  // >= 0 paid outside (split payment, W2)
+  uint8_t capture;          // 1 = capture now (W1); 0 = hold (W3)
+};
+
+struct PaymentOpBody {  // capture, void, refund, confirm_external
+  Id128 payment_id;
+  int64_t amount;
+  Id128 channel_txn;  // confirm_external: hash of the channel's transaction id
+};
+
+enum RechargeChannel : uint8_t {
+  channel_wechat = 0,
+  channel_cash = 1,
+  channel_bank = 2,
+  channel_other = 3,
+};
+
+struct MethodBody {
+  uint32_t method_id;  // non-zero
+  uint8_t channel;     // RechargeChannel
+  uint8_t enabled;
+  uint16_t payee_count;  // payee accounts (names travel beside); 0..payees_per_method_max
+};
+
+struct RechargeBody {
+  uint64_t member_id;
+  int64_t amount;
+  uint32_t method_id;
+};
+
+struct RechargeConfirmBody {
+  Id128 recharge_id;
+  Id128 channel_txn;  // hash of the channel's transaction id (idempotency key)
+  int64_t amount;     // as paid
+};
+
+enum VoucherKind : uint8_t { voucher_paper = 1, voucher_card = 2 };
+
+struct BatchBody {
+  uint64_t merchant_id;
+  int64_t face_value;
+  uint64_t valid_from_us;
+  uint64_t valid_until_us;  // exclusive
+  uint32_t quantity;        // 1..voucher_batch_quantity_max
+  uint8_t kind;             // VoucherKind
+};
+
+inline constexpr uint32_t batch_codes_per_command = 4;
+struct BatchCodesBody {
+  Id128 batch_id;
+  uint32_t first_index;  // position of codes[0] in the batch: commands arrive in order
+  uint8_t count;         // 1..batch_codes_per_command (void: 0)
+  uint8_t reserved[3];
+  Id128 codes[batch_codes_per_command];  // keyed hashes of the codes (the gateway's key)
+};
+
+struct RedeemBody {
+  Id128 code;            // keyed hash of the code
+  uint64_t merchant_id;  // paper: the redeeming store's merchant
+  uint64_t store_id;     // paper: the store; card: 0
+  uint64_t member_id;    // card: the member; paper: 0
+};
+
+struct WithdrawalBody {
+  uint64_t member_id;
+  int64_t amount;
+  uint64_t payout_hash;  // hash of the payout details (they travel beside)
+};
+
+struct WithdrawalOpBody {
+  Id128 withdrawal_id;
+  uint32_t feedback_length;  // reject: > 0 (the text travels beside)
+};
+
+// O1 line-level rates: up to order_lines_max lines with their own rates; the
+// rest of the amount (amount - sum of lines) earns at the member's group rates.
+inline constexpr uint32_t rate_of_group = UINT32_MAX;  // a line rate taken from the group
+struct OrderLine {
+  int64_t amount;
+  uint32_t cashback_bp;     // or rate_of_group
+  uint32_t earn_points_bp;  // or rate_of_group
+};
+inline constexpr uint32_t order_lines_max = 3;
+struct OrderBody {
+  uint64_t member_id;
+  uint64_t merchant_id;
+  int64_t amount;    // paid amount
+  Id128 payment_id;  // zero = none; links refunds of that payment to these grants (O2)
+  OrderLine lines[order_lines_max];  // amount 0 = unused
+};
+
+struct StoreBody {
+  uint64_t merchant_id;
+  uint64_t store_id;  // non-zero
+  int32_t lat_udeg;   // micro-degrees, -90e6..90e6
+  int32_t lon_udeg;   // -180e6..180e6
+};
+
+enum ApiRole : uint8_t { role_platform = 1, role_service = 2, role_merchant = 3, role_store = 4 };
+struct ApiKeyBody {
+  Id128 key_hash;        // keyed hash of the secret (the secret never enters core)
+  uint64_t merchant_id;  // merchant and store roles
+  uint64_t store_id;     // store role
+  uint8_t role;          // ApiRole
+  uint8_t enabled;       // 0 = revoked
+};
+
+// stores_nearby: stores ordered by (distance_m, merchant_id, store_id); the
+// reply is the first one after the cursor (start: all zero, first = 1).
+struct NearbyBody {
+  int32_t lat_udeg;
+  int32_t lon_udeg;
+  uint64_t after_distance_m;
+  uint64_t after_merchant_id;
+  uint64_t after_store_id;
+  uint8_t first;  // 1: ignore the cursor
+};
+
+enum GrantState : uint8_t {
+  grant_none = 0,
+  grant_maturing = 1,
+  grant_state_matured = 2,
+  grant_state_cancelled = 3,  // shrunk to nothing by refunds
+};
+
+enum WithdrawalState : uint8_t {
+  withdrawal_pending = 1,
+  withdrawal_approved = 2,
+  withdrawal_rejected = 3,
+};
+
+struct ReadBody {
+  uint64_t key;
+  Id128 id;
+  uint32_t index;
+  uint32_t part;
+};
+
 union CommandBody {
   CreateAccountBody create_account;
   TransferBody transfer;
   PendingBody pending;
   AccountBody account;
+  ConfigBody config;
+  GroupBody group;
+  MemberBody member;
+  MoneyBody money;
+  GiftBody gift;
+  MerchantBody merchant;
+  PaymentBody payment;
+  PaymentOpBody payment_op;
+  MethodBody method;
+  RechargeBody recharge;
+  RechargeConfirmBody recharge_confirm;
+  BatchBody batch;
+  BatchCodesBody batch_codes;
+  RedeemBody redeem;
+  WithdrawalBody withdrawal;
+  WithdrawalOpBody withdrawal_op;
+  OrderBody order;
+  StoreBody store;
+  ApiKeyBody api_key;
+  NearbyBody nearby;
+  ReadBody read;
   unsigned char raw[command_body_size];
 };
 static_assert(sizeof(CommandBody) == command_body_size);
+static_assert(sizeof(BatchCodesBody) == command_body_size);
+static_assert(sizeof(OrderBody) == command_body_size);
+static_assert(sizeof(ConfigBody) <= command_body_size && sizeof(PaymentBody) <= command_body_size &&
+              sizeof(PaymentOpBody) <= command_body_size && sizeof(ReadBody) <= command_body_size);
 
 // 128 bytes. Build with value-initialisation (`Command c{}`) so that padding and
 // unused body bytes are zero: the idempotency fingerprint covers the whole body.
@@ -260,6 +551,80 @@ struct Reply {
 };
 static_assert(sizeof(Reply) == reply_size);
 static_assert(std::is_trivially_copyable_v<Reply>);
+
+// Domain replies reuse the 56 bytes after result and flags; read and write them
+// with reply_data() / set_reply_data(). Per-kind meaning in core/README.md.
+struct ReplyData {
+  uint8_t state;   // record state (payment_state_*, ...)
+  uint8_t detail;  // e.g. points_rule_* for POINTS_RULE
+  uint16_t aux16;
+  uint32_t aux32;
+  int64_t v[6];
+};
+static_assert(sizeof(ReplyData) == reply_size - 8);
+inline ReplyData reply_data(const Reply& r) {
+  ReplyData d;
+  std::memcpy(&d, reinterpret_cast<const unsigned char*>(&r) + 8, sizeof d);
+  return d;
+}
+inline void set_reply_data(Reply& r, const ReplyData& d) {
+  std::memcpy(reinterpret_cast<unsigned char*>(&r) + 8, &d, sizeof d);
+}
+
+inline constexpr uint8_t points_rule_min = 1;
+inline constexpr uint8_t points_rule_balance = 2;
+inline constexpr uint8_t points_rule_max_share = 3;
+
+enum PaymentState : uint8_t {
+  payment_held = 1,
+  payment_awaiting_external = 2,
+  payment_captured = 3,
+  payment_voided = 4,
+  payment_expired = 5,
+};
+
+enum RechargeState : uint8_t {
+  recharge_pending = 1,
+  recharge_paid = 2,
+  recharge_paid_late = 3,        // confirmed after expires_at: still credited
+  recharge_amount_mismatch = 4,  // confirmed with another amount: nothing credited
+  recharge_expired = 5,          // read only: pending past expires_at
+};
+
+enum BatchState : uint8_t {
+  batch_building = 1,  // codes still arriving: nothing redeemable
+  batch_active = 2,
+  batch_voided = 3,
+};
+
+enum VoucherState : uint8_t {
+  voucher_unredeemed = 1,
+  voucher_state_redeemed = 2,
+  voucher_state_void = 3,
+  voucher_state_expired = 4,
+};
+
+// Transfer codes (history types of API.md); stored in effects. DO NOT RENUMBER.
+enum TransferCode : uint16_t {
+  code_recharge = 1,
+  code_admin_credit = 2,
+  code_admin_debit = 3,
+  code_payment = 4,
+  code_refund = 5,
+  code_payment_hold = 6,
+  code_points_return = 7,
+  code_cashback = 8,
+  code_points_earn = 9,
+  code_points_use = 10,
+  code_points_value = 11,  // points funding -> merchant: cash value of points used
+  code_rebate = 12,
+  code_gift = 13,
+  code_withdrawal_hold = 14,
+  code_withdrawal_paid = 15,
+  code_voucher_recharge = 16,
+  code_voucher_redeem = 17,
+  code_cash_recharge = 18,
+};
 
 // ---- Builders (zero everything they do not set) -------------------------------
 

@@ -1,8 +1,5 @@
 // coffer-gateway: the HTTP/JSON front of a cofferd (API.md, "Running the
 // servers"). Stateless: keys, config and every balance live in the ledger.
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/program_options.hpp>
 #include <csignal>
 #include <fstream>
@@ -14,6 +11,7 @@
 
 #include "gateway/api_keys.h"
 #include "gateway/http_server.h"
+#include "gateway/ledger_link.h"
 #include "gateway/router.h"
 #include "gateway/routes.h"
 #include "gateway/wechat_notify.h"
@@ -61,23 +59,6 @@ int fail(const std::string& message) {
   return 2;
 }
 
-// Healthy when a TCP connection to the ledger opens within a second. The
-// protocol-level round trip replaces this once handlers talk to the ledger
-// through the client library.
-HealthProbe reachability_probe(HostPort ledger) {
-  return [ledger](std::function<void(bool)> done) {
-    std::thread([ledger, done = std::move(done)] {
-      boost::asio::io_context io;
-      boost::asio::ip::tcp::socket socket(io);
-      boost::system::error_code ec;
-      boost::asio::ip::tcp::resolver resolver(io);
-      auto endpoints = resolver.resolve(ledger.host, std::to_string(ledger.port), ec);
-      if (!ec) boost::asio::connect(socket, endpoints, ec);
-      done(!ec);
-    }).detach();
-  };
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,7 +93,8 @@ int main(int argc, char** argv) {
   if (!ledger) return fail("--ledger must be HOST:PORT");
   auto listen = parse_host_port(vm["listen"].as<std::string>());
   if (!listen) return fail("--listen must be HOST:PORT");
-  if (!read_first_line(vm["token-file"].as<std::string>())) {
+  auto token = read_first_line(vm["token-file"].as<std::string>());
+  if (!token) {
     return fail("cannot read the access token from " + vm["token-file"].as<std::string>() +
                 " (start cofferd first: it creates one in its data directory)");
   }
@@ -143,7 +125,13 @@ int main(int argc, char** argv) {
 
   Metrics metrics;
   Router router(&keys);
-  bind_builtin_routes(&router, &metrics, reachability_probe(*ledger));
+  LedgerLinkOptions link_options;
+  link_options.host = ledger->host;
+  link_options.port = ledger->port;
+  link_options.token = *token;
+  LedgerLink link(link_options, &metrics);
+  bind_builtin_routes(&router, &metrics,
+                      [&link](std::function<void(bool)> done) { link.probe(std::move(done)); });
   // Without the WeChat Pay flags the notify URL answers 503 (API.md). Until the
   // ledger client is wired into the gateway, a confirmation cannot reach the
   // ledger: answered 500 FAIL, so WeChat Pay keeps the notification and retries.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/ledger.h"
+#include "tests/core/domain_generator.h"
 #include "tests/core/sim_util.h"
 
 // Our operator new is malloc and our operator delete is free, which match; GCC
@@ -99,6 +100,36 @@ TEST(CoreAllocation, ApplyDoesNotAllocate) {
   auto* probe = new std::vector<int>(10);
   EXPECT_GT(g_allocations.load() - before, during);
   delete probe;
+}
+
+TEST(CoreAllocation, DomainCommandsDoNotAllocate) {
+  LedgerConfig config;
+  config.accounts_capacity = 64;
+  config.pending_capacity = 4096;
+  config.idempotency_capacity = 1u << 16;
+  config.members_capacity = 12;
+  config.payments_capacity = 1u << 16;
+  config.records_capacity = 1u << 16;
+  config.vouchers_capacity = 1u << 14;
+  Ledger ledger(config);
+  DomainGenerator generator(7);
+  std::vector<Command> batch;
+  for (int i = 0; i < 50'000; i++)
+    batch.push_back(generator.next());
+  std::vector<Reply> replies(batch.size());
+  std::vector<Effect> effects(effects_per_command_max * 4);
+  const uint64_t before = g_allocations.load();
+  size_t done = 0;
+  while (done < batch.size()) {
+    EffectSink sink(effects);
+    done += ledger.apply(std::span<const Command>(batch).subspan(done),
+                         std::span(replies).subspan(done), sink);
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0u);
+  uint64_t ok = 0;
+  for (const Reply& r : replies)
+    ok += r.result == Result::ok;
+  EXPECT_GT(ok, 5000u);
 }
 
 }  // namespace

@@ -175,7 +175,7 @@ const Row kRows[] = {
     {"unknown_kind", Result::invalid_request,
      [](LedgerTest&, Id128 f, Id128, Id128) {
        return with(make_transfer(f, kAlice, kBob, 5, asset_wallet),
-                   [](Command& c) { c.kind = CommandKind::domain_first; });
+                   [](Command& c) { c.kind = static_cast<CommandKind>(90); });
      }},
     {"create_zero_account_id", Result::invalid_request,
      [](LedgerTest&, Id128 f, Id128, Id128) {

@@ -180,7 +180,7 @@ class CommandGenerator {
     } else {
       c = make_transfer(fresh_id(), account(), account(), 5, 1);
       const uint64_t bad = rng_.below(4);
-      if (bad == 0) c.kind = static_cast<CommandKind>(40);  // domain kind, not yet known
+      if (bad == 0) c.kind = static_cast<CommandKind>(90);  // unassigned domain kind
       if (bad == 1) c.flags = 0x40;
       if (bad == 2) c.reserved = 1;
       if (bad == 3) c.id = Id128{};

@@ -14,8 +14,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -38,6 +40,12 @@ uint16_t free_port() {
 struct Child {
   pid_t pid = -1;
   fs::path log;
+
+  Child() = default;
+  // Move-only: the destructor kills the process, so exactly one owner may.
+  Child(Child&& other) noexcept : pid(std::exchange(other.pid, -1)), log(std::move(other.log)) {}
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
 
   static Child start(const std::vector<std::string>& args, fs::path log) {
     Child c;
@@ -191,3 +199,45 @@ TEST_F(GatewayProgram, HelpListsEveryFlagOfApiMd) {
 }
 
 }  // namespace
+
+#ifdef COFFER_COFFERD_BIN
+namespace {
+
+// With a live cofferd: /healthz answers 200 through a real ledger round trip,
+// 503 once the ledger is gone, and 200 again after it restarts.
+TEST_F(GatewayProgram, HealthFollowsTheLedger) {
+  uint16_t ledger_port = free_port();
+  fs::path data = dir_ / "data";
+  std::vector<std::string> cofferd = {COFFER_COFFERD_BIN, "--data", data.string(), "--listen",
+                                      "127.0.0.1:" + std::to_string(ledger_port)};
+  auto ledger = std::make_unique<Child>(Child::start(cofferd, dir_ / "cofferd.log"));
+  ASSERT_TRUE(ledger->wait_for_output("ready", std::chrono::seconds(10))) << ledger->output();
+
+  uint16_t port = free_port();
+  Child gw =
+      Child::start({COFFER_GATEWAY_BIN, "--ledger", "127.0.0.1:" + std::to_string(ledger_port),
+                    "--token-file", (data / "token").string(), "--admin-key-file",
+                    (data / "admin.key").string(), "--listen", "127.0.0.1:" + std::to_string(port)},
+                   dir_ / "gw.log");
+  ASSERT_TRUE(gw.wait_for_output("ready", std::chrono::seconds(10))) << gw.output();
+  const std::string healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  EXPECT_NE(http(port, healthz).find("HTTP/1.1 200"), std::string::npos);
+
+  kill(ledger->pid, SIGTERM);
+  EXPECT_EQ(ledger->wait_exit(), 0) << ledger->output();
+  EXPECT_NE(http(port, healthz).find("HTTP/1.1 503"), std::string::npos);
+
+  ledger = std::make_unique<Child>(Child::start(cofferd, dir_ / "cofferd2.log"));
+  ASSERT_TRUE(ledger->wait_for_output("ready", std::chrono::seconds(10))) << ledger->output();
+  bool healthy = false;
+  for (int i = 0; i < 50 && !healthy; ++i) {
+    healthy = http(port, healthz).find("HTTP/1.1 200") != std::string::npos;
+    if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(healthy);
+  kill(gw.pid, SIGTERM);
+  EXPECT_EQ(gw.wait_exit(), 0) << gw.output();
+}
+
+}  // namespace
+#endif

@@ -1,0 +1,85 @@
+#include "gateway/ledger_link.h"
+
+#include <chrono>
+#include <thread>
+
+namespace coffer::gateway {
+
+LedgerLink::LedgerLink(LedgerLinkOptions options, Metrics* metrics)
+    : options_(std::move(options)), metrics_(metrics), pool_(options_.connections) {}
+
+LedgerLink::~LedgerLink() {
+  // Closed outside the lock and after pool_ is empty: closing fails pending
+  // calls, whose callbacks take the lock and look at pool_.
+  std::vector<std::shared_ptr<client::Client>> pool;
+  {
+    std::lock_guard lock(mu_);
+    pool.swap(pool_);
+  }
+  pool.clear();
+}
+
+std::shared_ptr<client::Client> LedgerLink::pick() {
+  std::lock_guard lock(mu_);
+  if (pool_.empty()) return nullptr;
+  auto& slot = pool_[next_++ % pool_.size()];
+  if (slot) return slot;
+  // Opened here, under the lock: a burst of calls while the ledger is down
+  // makes one attempt per slot, not one per call.
+  client::ClientOptions o;
+  o.host = options_.host;
+  o.port = options_.port;
+  o.token = options_.token;
+  o.client_name = "coffer-gateway";
+  o.connect_timeout_ms = options_.connect_timeout_ms;
+  std::unique_ptr<client::Client> c;
+  if (!client::Client::connect(o, &c).ok()) return nullptr;
+  slot = std::shared_ptr<client::Client>(std::move(c));
+  return slot;
+}
+
+void LedgerLink::submit(std::vector<Command> commands, client::Client::Callback done) {
+  auto c = pick();
+  if (!c) {
+    if (metrics_) metrics_->record_error(MetricError::ledger_error);
+    return done(client::SubmitResult{Result::unavailable, {}});
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto* metrics = metrics_;
+  // The client keeps the commands' bytes until the call completes; `commands`
+  // is moved into the callback to live that long.
+  auto held = std::make_shared<std::vector<Command>>(std::move(commands));
+  // A weak reference: the client owns this callback, so a strong one would keep
+  // the client alive forever (and destroy it on its own thread).
+  std::weak_ptr<client::Client> weak = c;
+  c->submit(*held,
+            [this, weak, held, start, metrics, done = std::move(done)](client::SubmitResult r) {
+              if (metrics) {
+                auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - start);
+                metrics->record_ledger_round_trip(static_cast<uint64_t>(us.count()));
+                if (r.status != Result::ok) metrics->record_error(MetricError::ledger_error);
+              }
+              if (r.status == Result::unavailable) {
+                // The client gave up reconnecting: drop it so the next call opens anew.
+                // It is destroyed on another thread: this callback runs on its thread.
+                std::shared_ptr<client::Client> dead;
+                {
+                  std::lock_guard lock(mu_);
+                  auto failed = weak.lock();
+                  for (auto& slot : pool_)
+                    if (slot && slot == failed) dead = std::move(slot);
+                }
+                if (dead) std::thread([d = std::move(dead)]() mutable { d.reset(); }).detach();
+              }
+              done(std::move(r));
+            });
+}
+
+void LedgerLink::probe(std::function<void(bool)> done) {
+  submit({make_lookup(0)}, [done = std::move(done)](client::SubmitResult r) {
+    done(r.status == Result::ok && r.replies.size() == 1);
+  });
+}
+
+}  // namespace coffer::gateway

@@ -1,0 +1,55 @@
+// The gateway's connection to cofferd: a small pool of client connections
+// (each batching concurrent calls into frames), opened lazily and reopened
+// after failures, so that the gateway starts before the ledger and survives
+// its restarts. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "clients/client.h"
+#include "gateway/metrics.h"
+
+namespace coffer::gateway {
+
+struct LedgerLinkOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7700;
+  std::string token;
+  uint32_t connections = 2;  // the pool; each connection batches on its own
+  uint32_t connect_timeout_ms = 1'000;
+};
+
+class LedgerLink {
+ public:
+  // `metrics` (may be null) records the ledger round-trip time and errors.
+  LedgerLink(LedgerLinkOptions options, Metrics* metrics);
+  ~LedgerLink();
+  LedgerLink(const LedgerLink&) = delete;
+  LedgerLink& operator=(const LedgerLink&) = delete;
+
+  // Sends `commands` as one call; `done` receives one reply per command, or a
+  // failure status (UNAVAILABLE when no connection could be made). `done` runs
+  // on a client thread: keep it short.
+  void submit(std::vector<Command> commands, client::Client::Callback done);
+
+  // One round trip through the core queue (a lookup); true if it answered.
+  void probe(std::function<void(bool healthy)> done);
+
+ private:
+  // A connected client for the next call, or null if the ledger is unreachable.
+  std::shared_ptr<client::Client> pick();
+
+  LedgerLinkOptions options_;
+  Metrics* metrics_;
+  std::mutex mu_;  // guards pool_ and next_
+  std::vector<std::shared_ptr<client::Client>> pool_;
+  uint32_t next_ = 0;
+};
+
+}  // namespace coffer::gateway

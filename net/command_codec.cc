@@ -1,0 +1,101 @@
+#include "net/command_codec.h"
+
+#include <cstring>
+
+#include "net/assert.h"
+#include "net/batch_generated.h"
+#include "net/constants.h"
+
+namespace coffer::net {
+
+// The wire structs are core's records, byte for byte: copying is the decoding.
+static_assert(sizeof(wire::Command128) == sizeof(Command) && sizeof(Command) == command_size);
+static_assert(sizeof(wire::Reply64) == sizeof(Reply) && sizeof(Reply) == reply_size);
+static_assert(alignof(wire::Command128) <= alignof(Command));
+static_assert(std::is_trivially_copyable_v<wire::Command128>);
+static_assert(std::is_trivially_copyable_v<wire::Reply64>);
+// FlatBuffers stores structs little-endian; the memcpy needs a little-endian host.
+static_assert(FLATBUFFERS_LITTLEENDIAN, "the batch codec copies structs as bytes");
+static_assert(batch_size_max == coffer::batch_size_max, "net and core agree on the batch size");
+static_assert(command_size_max >= command_size, "a batch of full commands fits a frame");
+
+namespace {
+
+std::vector<std::byte> finish(flatbuffers::FlatBufferBuilder& fbb) {
+  const auto* p = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  return std::vector<std::byte>(p, p + fbb.GetSize());
+}
+
+template <typename T>
+const T* verified_root(std::span<const std::byte> bytes) {
+  if (bytes.size() < sizeof(flatbuffers::uoffset_t)) return nullptr;
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  flatbuffers::Verifier verifier(data, bytes.size());
+  if (!verifier.VerifyBuffer<T>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<T>(data);
+}
+
+}  // namespace
+
+std::vector<std::byte> encode_command_batch(std::span<const Command> commands) {
+  COFFER_ASSERT(commands.size() <= batch_size_max);
+  flatbuffers::FlatBufferBuilder fbb(commands.size() * sizeof(Command) + 64);
+  wire::Command128* dst = nullptr;
+  auto vec = fbb.CreateUninitializedVectorOfStructs(commands.size(), &dst);
+  if (!commands.empty())
+    std::memcpy(static_cast<void*>(dst), commands.data(), commands.size_bytes());
+  fbb.Finish(wire::CreateCommandBatch(fbb, vec));
+  return finish(fbb);
+}
+
+BatchDecode decode_command_batch(std::span<const std::byte> body, uint32_t batch_size_max_now,
+                                 std::vector<Command>& out) {
+  out.clear();
+  const auto* batch = verified_root<wire::CommandBatch>(body);
+  if (batch == nullptr || batch->commands() == nullptr) return BatchDecode::malformed;
+  const auto* commands = batch->commands();
+  const uint32_t count = commands->size();
+  if (count == 0) return BatchDecode::empty;
+  if (count > batch_size_max_now || count > batch_size_max) return BatchDecode::too_large;
+  // The Verifier checked that count * 128 bytes lie inside the body.
+  out.resize(count);
+  std::memcpy(out.data(), commands->Data(), size_t{count} * sizeof(Command));
+  for (Command& c : out) {
+    c.seq = 0;
+    c.time_us = 0;
+    const auto kind = uint16_t(c.kind);
+    if (kind == 0 || kind > uint16_t(CommandKind::domain_last)) c.kind = CommandKind::none;
+  }
+  return BatchDecode::ok;
+}
+
+std::vector<std::byte> encode_reply_batch(std::span<const Reply> replies) {
+  COFFER_ASSERT(replies.size() <= batch_size_max);
+  flatbuffers::FlatBufferBuilder fbb(replies.size() * sizeof(Reply) + 64);
+  wire::Reply64* dst = nullptr;
+  auto vec = fbb.CreateUninitializedVectorOfStructs(replies.size(), &dst);
+  if (!replies.empty()) std::memcpy(static_cast<void*>(dst), replies.data(), replies.size_bytes());
+  fbb.Finish(wire::CreateReplyBatch(fbb, vec, 0));
+  return finish(fbb);
+}
+
+std::vector<std::byte> encode_reply_batch_error(Result error) {
+  flatbuffers::FlatBufferBuilder fbb(64);
+  fbb.Finish(wire::CreateReplyBatch(fbb, 0, uint32_t(error)));
+  return finish(fbb);
+}
+
+bool decode_reply_batch(std::span<const std::byte> body, Result* error, std::vector<Reply>& out) {
+  out.clear();
+  const auto* batch = verified_root<wire::ReplyBatch>(body);
+  if (batch == nullptr) return false;
+  *error = Result(batch->error());
+  const auto* replies = batch->replies();
+  if (replies == nullptr) return *error != Result::ok;
+  if (replies->size() > batch_size_max) return false;
+  out.resize(replies->size());
+  if (!out.empty()) std::memcpy(out.data(), replies->Data(), out.size() * sizeof(Reply));
+  return true;
+}
+
+}  // namespace coffer::net

@@ -1,0 +1,99 @@
+// The coffer CLI against an in-process server: every subcommand, bad input,
+// and a server that is down.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/net/cofferd_harness.h"
+
+namespace coffer::testing {
+namespace {
+
+struct CliRun {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_.fs = &fs_;
+    ASSERT_TRUE(node_.start());
+    token_file_ =
+        std::filesystem::temp_directory_path() / ("coffer-cli-token-" + std::to_string(::getpid()));
+    std::ofstream(token_file_) << test_token << "\n";
+  }
+  void TearDown() override { std::filesystem::remove(token_file_); }
+
+  CliRun cli(const std::string& args, uint16_t port = 0) {
+    const std::string command = std::string(COFFER_CLI_PATH) +
+                                " --server 127.0.0.1:" + std::to_string(port ? port : node_.port) +
+                                " --token-file " + token_file_.string() + " " + args + " 2>&1";
+    CliRun run;
+    FILE* f = ::popen(command.c_str(), "r");
+    if (f == nullptr) return run;
+    std::array<char, 512> buf;
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0)
+      run.output.append(buf.data(), n);
+    const int status = ::pclose(f);
+    run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  }
+
+  storage::MemoryFileSystem fs_;
+  Node node_;
+  std::filesystem::path token_file_;
+};
+
+#define EXPECT_RUN(args, status_, text)                                              \
+  do {                                                                               \
+    CliRun r_ = cli(args);                                                           \
+    EXPECT_EQ(r_.status, status_) << args << "\n" << r_.output;                      \
+    EXPECT_NE(r_.output.find(text), std::string::npos) << args << "\n" << r_.output; \
+  } while (0)
+
+TEST_F(CliTest, EverySubcommand) {
+  EXPECT_RUN("--help", 0, "create-account");
+  EXPECT_RUN("create-account alice --asset wallet --kind member_wallet --no-negative", 0,
+             "ok account");
+  EXPECT_RUN("create-account 77 --asset wallet --kind channel_clearing", 0, "ok account 77");
+  EXPECT_RUN("create-account 77 --asset wallet --kind channel_clearing", 0, "[replayed]");
+  EXPECT_RUN("transfer --id t1 --from 77 --to alice --amount 500", 0, "ok");
+  EXPECT_RUN("balance alice", 0, "balance 500 available 500");
+  EXPECT_RUN("transfer --id t2 --from alice --to 77 --amount 200 --hold 60", 0, "ok");
+  EXPECT_RUN("balance alice", 0, "balance 500 available 300 held 200");
+  EXPECT_RUN("post t2 --amount 50", 0, "ok posted 50");
+  EXPECT_RUN("balance alice", 0, "balance 450 available 450 held 0");
+  EXPECT_RUN("transfer --id t3 --from alice --to 77 --amount 100 --hold 60", 0, "ok");
+  EXPECT_RUN("void t3", 0, "ok");
+  EXPECT_RUN("transfer --id t4 --from alice --to 77 --amount 99999", 1, "INSUFFICIENT_FUNDS");
+  EXPECT_RUN("transfer --id g1 --from 77 --to alice --amount 30 --grant-at 2030-01-01T00:00:00Z", 0,
+             "ok");
+  EXPECT_RUN("balance alice", 0, "maturing 30");
+  EXPECT_RUN("tick", 0, "ok");
+  EXPECT_RUN("balance nobody", 1, "NOT_FOUND");
+}
+
+TEST_F(CliTest, BadInputAndServerDown) {
+  EXPECT_RUN("frobnicate", 2, "unknown command");
+  EXPECT_RUN("transfer --id x --from 1 --to 2 --amount abc", 2, "--amount");
+  EXPECT_RUN("transfer --id x --from 1 --to 2", 2, "--amount is required");
+  EXPECT_RUN("create-account a --asset gold --kind member_wallet", 2, "--asset");
+  EXPECT_RUN("create-account a --asset wallet --kind nope", 2, "--kind");
+  EXPECT_RUN("transfer --id x --from 1 --to 2 --amount 5 --grant-at yesterday", 2, "RFC 3339");
+  EXPECT_RUN("balance", 2, "usage");
+  const uint16_t port = node_.port;
+  node_.stop();
+  CliRun r = cli("balance 1", port);
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("cannot connect"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace coffer::testing

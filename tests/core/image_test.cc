@@ -1,0 +1,293 @@
+// State images: a random simulated state written as an image and loaded into a
+// fresh ledger gives the same state hash, and the two ledgers stay identical
+// under the same further commands. Truncated, bit-flipped, inconsistent or
+// misplaced images are refused and leave the reader fresh.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "core/crc32c.h"
+#include "core/image.h"
+#include "core/ledger.h"
+#include "tests/core/domain_generator.h"
+#include "tests/core/sim_util.h"
+
+namespace coffer::test {
+namespace {
+
+LedgerConfig config() {
+  LedgerConfig c;
+  c.accounts_capacity = 36;
+  c.pending_capacity = 64;
+  c.idempotency_capacity = 1024;
+  c.members_capacity = 8;
+  c.merchants_capacity = 4;
+  c.payments_capacity = 64;
+  c.records_capacity = 64;
+  c.batches_capacity = 4;
+  c.vouchers_capacity = 16;
+  c.stores_capacity = 4;
+  c.api_keys_capacity = 4;
+  c.settlement_capacity = 16;
+  return c;
+}
+
+LedgerConfig domain_config() {
+  LedgerConfig c;
+  c.accounts_capacity = 64;
+  c.pending_capacity = 1024;
+  c.idempotency_capacity = 1u << 14;
+  c.members_capacity = 12;
+  c.merchants_capacity = 8;
+  c.payments_capacity = 1u << 14;
+  c.records_capacity = 1u << 14;
+  c.batches_capacity = 1u << 12;
+  c.vouchers_capacity = 1u << 14;
+  c.settlement_capacity = 1u << 12;
+  return c;
+}
+
+// Applies one group; returns its replies.
+std::vector<Reply> apply_group(Ledger& ledger, const std::vector<Command>& group) {
+  static std::vector<Effect> effects(effects_per_command_max + 64);  // reused: tests are serial
+  std::vector<Reply> replies(group.size());
+  EffectSink sink(effects);
+  const size_t n = ledger.apply(group, replies, sink);
+  EXPECT_EQ(n, group.size());
+  return replies;
+}
+
+std::vector<unsigned char> image_of(const Ledger& ledger) {
+  VectorImageWriter w;
+  ledger.write_image(w);
+  return w.bytes;
+}
+
+Result load(Ledger& ledger, const std::vector<unsigned char>& bytes) {
+  SpanImageReader r(bytes.data(), bytes.size());
+  return ledger.read_image(r);
+}
+
+// Recomputes the trailer CRC after a deliberate edit, so that only the
+// consistency and state-hash checks can catch it.
+void reseal(std::vector<unsigned char>& bytes) {
+  const size_t body = bytes.size() - 8;
+  const uint32_t masked = crc32c_mask(crc32c(bytes.data(), body));
+  std::memcpy(bytes.data() + body, &masked, 4);
+}
+
+constexpr size_t header_size = 56;
+
+TEST(CoreImage, EmptyLedgerRoundTrips) {
+  Ledger a(config()), b(config());
+  ASSERT_EQ(load(b, image_of(a)), Result::ok);
+  EXPECT_EQ(a.state_hash(), b.state_hash());
+  EXPECT_EQ(b.last_seq(), 0u);
+}
+
+TEST(CoreImage, RandomStateRoundTripsAndStaysIdentical) {
+  for (uint64_t seed : std::vector<uint64_t>{1, 2, 3, env_u64("COFFER_SEED", 99)}) {
+    CommandGenerator generator(seed);
+    Ledger a(config());
+    for (int g = 0; g < 20'000; g++) {
+      auto group = generator.next_group();
+      group.back().flags &= ~command_flag_linked;
+      apply_group(a, group);
+    }
+    ASSERT_GT(a.account_count(), 0u);
+    ASSERT_GT(a.pending_count(), 0u) << "seed " << seed;
+    const auto bytes = image_of(a);
+    Ledger b(config());
+    ASSERT_EQ(load(b, bytes), Result::ok) << "seed " << seed;
+    EXPECT_EQ(a.state_hash(), b.state_hash());
+    EXPECT_EQ(a.last_seq(), b.last_seq());
+    EXPECT_EQ(a.last_time_us(), b.last_time_us());
+    EXPECT_EQ(a.pending_count(), b.pending_count());
+    EXPECT_EQ(a.idempotency_count(), b.idempotency_count());
+    // The loaded ledger writes the same image back.
+    EXPECT_EQ(image_of(b), bytes);
+    // Same further commands: same replies and hashes at every step.
+    for (int g = 0; g < 20'000; g++) {
+      auto group = generator.next_group();
+      group.back().flags &= ~command_flag_linked;
+      const auto ra = apply_group(a, group);
+      const auto rb = apply_group(b, group);
+      for (size_t k = 0; k < group.size(); k++) {
+        ASSERT_EQ(ra[k].result, rb[k].result) << "seed " << seed << " group " << g;
+        ASSERT_EQ(ra[k].amount, rb[k].amount);
+        ASSERT_EQ(ra[k].flags, rb[k].flags);
+      }
+      if (g % 500 == 0) {
+        ASSERT_EQ(a.state_hash(), b.state_hash()) << "group " << g;
+      }
+    }
+    EXPECT_EQ(a.state_hash(), b.state_hash());
+  }
+}
+
+TEST(CoreImage, DomainStateRoundTripsAndStaysIdentical) {
+  for (uint64_t seed : std::vector<uint64_t>{1, 2, env_u64("COFFER_SEED", 77)}) {
+    DomainGenerator generator(seed);
+    Ledger a(domain_config());
+    std::vector<Effect> effects(effects_per_command_max);
+    auto step = [&](Ledger& l, const Command& c) {
+      EffectSink sink(effects);
+      return l.apply(c, sink);
+    };
+    for (int k = 0; k < 6'000; k++)
+      step(a, generator.next());
+    const auto bytes = image_of(a);
+    Ledger b(domain_config());
+    ASSERT_EQ(load(b, bytes), Result::ok) << "seed " << seed;
+    ASSERT_EQ(a.state_hash(), b.state_hash());
+    EXPECT_EQ(image_of(b), bytes);
+    for (int k = 0; k < 6'000; k++) {
+      const Command c = generator.next();
+      const Reply ra = step(a, c);
+      const Reply rb = step(b, c);
+      ASSERT_EQ(std::memcmp(&ra, &rb, sizeof ra), 0) << "seed " << seed << " command " << k;
+    }
+    EXPECT_EQ(a.state_hash(), b.state_hash());
+    // Bit flips anywhere in a domain image are refused.
+    Rng rng(seed);
+    for (int k = 0; k < 50; k++) {
+      auto flipped = bytes;
+      const size_t bit = rng.below(bytes.size() * 8);
+      flipped[bit / 8] ^= static_cast<unsigned char>(1u << (bit % 8));
+      Ledger c(domain_config());
+      EXPECT_EQ(load(c, flipped), Result::invalid_request) << "bit " << bit;
+    }
+  }
+}
+
+// A state image of a ledger with some history, for the corruption tests.
+std::vector<unsigned char> sample_image() {
+  CommandGenerator generator(5);
+  Ledger a(config());
+  for (int g = 0; g < 3'000; g++) {
+    auto group = generator.next_group();
+    group.back().flags &= ~command_flag_linked;
+    apply_group(a, group);
+  }
+  return image_of(a);
+}
+
+TEST(CoreImage, TruncatedImagesAreRefused) {
+  const auto bytes = sample_image();
+  Rng rng(11);
+  std::vector<size_t> lengths = {0,
+                                 1,
+                                 7,
+                                 header_size - 1,
+                                 header_size,
+                                 bytes.size() - 1,
+                                 bytes.size() - 4,
+                                 bytes.size() - 8,
+                                 bytes.size() - 9};
+  for (int k = 0; k < 200; k++)
+    lengths.push_back(rng.below(bytes.size()));
+  for (size_t length : lengths) {
+    const std::vector<unsigned char> cut(bytes.begin(), bytes.begin() + length);
+    Ledger b(config());
+    EXPECT_EQ(load(b, cut), Result::invalid_request) << "length " << length;
+    // Refused loads leave the ledger fresh: the whole image still loads.
+    EXPECT_EQ(b.account_count(), 0u);
+    ASSERT_EQ(load(b, bytes), Result::ok);
+  }
+  // Trailing bytes are refused too.
+  auto longer = bytes;
+  longer.push_back(0);
+  Ledger b(config());
+  EXPECT_EQ(load(b, longer), Result::invalid_request);
+}
+
+TEST(CoreImage, BitFlipsAreRefused) {
+  const auto bytes = sample_image();
+  Rng rng(12);
+  for (int k = 0; k < 400; k++) {
+    auto flipped = bytes;
+    const size_t bit = k < 64 * 8 ? k * 7 % (bytes.size() * 8) : rng.below(bytes.size() * 8);
+    flipped[bit / 8] ^= static_cast<unsigned char>(1u << (bit % 8));
+    Ledger b(config());
+    EXPECT_EQ(load(b, flipped), Result::invalid_request) << "bit " << bit;
+    EXPECT_EQ(b.account_count(), 0u);
+    EXPECT_EQ(b.pending_count(), 0u);
+    EXPECT_EQ(b.idempotency_count(), 0u);
+  }
+}
+
+TEST(CoreImage, InconsistentImagesWithValidCrcAreRefused) {
+  const auto bytes = sample_image();
+  uint32_t account_count;
+  std::memcpy(&account_count, bytes.data() + 28, 4);
+  ASSERT_GT(account_count, 1u);
+  {
+    // An account's pending total no longer matches its open transfers.
+    auto bad = bytes;
+    int64_t debits_pending;
+    std::memcpy(&debits_pending, bad.data() + header_size + 24, 8);
+    debits_pending += 1;
+    std::memcpy(bad.data() + header_size + 24, &debits_pending, 8);
+    reseal(bad);
+    Ledger b(config());
+    EXPECT_EQ(load(b, bad), Result::invalid_request);
+  }
+  {
+    // Two accounts with the same id.
+    auto bad = bytes;
+    std::memcpy(bad.data() + header_size + 64, bad.data() + header_size, 8);
+    reseal(bad);
+    Ledger b(config());
+    EXPECT_EQ(load(b, bad), Result::invalid_request);
+  }
+  {
+    // A remembered result changed: only the state hash notices.
+    auto bad = bytes;
+    uint32_t counts[3];  // accounts, pending, ids
+    std::memcpy(counts, bytes.data() + 28, sizeof counts);
+    ASSERT_GT(counts[2], 0u);
+    const size_t last_id = header_size + counts[0] * 64 + counts[1] * 68 + (counts[2] - 1) * 32;
+    bad[last_id + 24] ^= 1;
+    reseal(bad);
+    Ledger b(config());
+    EXPECT_EQ(load(b, bad), Result::invalid_request);
+  }
+  {
+    // Wrong magic and version.
+    for (size_t offset : {size_t{0}, size_t{8}}) {
+      auto bad = bytes;
+      bad[offset] ^= 0x10;
+      reseal(bad);
+      Ledger b(config());
+      EXPECT_EQ(load(b, bad), Result::invalid_request);
+    }
+  }
+}
+
+TEST(CoreImage, RefusedIntoUsedOrSmallerLedger) {
+  const auto bytes = sample_image();
+  Ledger used(config());
+  std::vector<Effect> effects(8);
+  EffectSink sink(effects);
+  Command c = make_create_account(Id128{1, 1}, 5, asset_wallet, AccountKind::adjustment);
+  c.seq = 1;
+  ASSERT_EQ(used.apply(c, sink).result, Result::ok);
+  EXPECT_EQ(load(used, bytes), Result::invalid_request);
+  EXPECT_EQ(used.account_count(), 1u);  // untouched
+
+  LedgerConfig small = config();
+  small.idempotency_capacity = 4;
+  Ledger b(small);
+  EXPECT_EQ(load(b, bytes), Result::invalid_request);
+  // A larger reader is fine.
+  LedgerConfig large = config();
+  large.accounts_capacity = 100;
+  large.pending_capacity = 1000;
+  large.idempotency_capacity = 5000;
+  Ledger d(large);
+  EXPECT_EQ(load(d, bytes), Result::ok);
+}
+
+}  // namespace
+}  // namespace coffer::test
