@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   uint32_t accounts_max = 0, pending_max = 0, idempotency_max = 0, io_threads = 0;
   uint32_t queue_max = 0, tick_interval_ms = 0, checkpoint_interval_s = 0;
   uint64_t state_map_gib = 0;
+  uint32_t members_max = 0, payments_max = 0, records_max = 0, vouchers_max = 0;
   po::options_description flags("cofferd — the Coffer ledger server\n\nOptions");
   flags.add_options()                                                               //
       ("help", "show this help and exit")                                           //
@@ -69,6 +70,14 @@ int main(int argc, char** argv) {
        "requests waiting for the core thread before backpressure")  //
       ("tick-interval-ms", po::value(&tick_interval_ms)->default_value(100),
        "how often holds and grants are settled while any is open")  //
+      ("members-max", po::value(&members_max)->default_value(1u << 18),
+       "member capacity (each takes two of --accounts-max)")  //
+      ("payments-max", po::value(&payments_max)->default_value(1u << 18),
+       "payment records kept")  //
+      ("records-max", po::value(&records_max)->default_value(1u << 18),
+       "refunds, recharges and credit/debit/rebate/gift records kept, each")  //
+      ("vouchers-max", po::value(&vouchers_max)->default_value(1u << 18),
+       "voucher codes of all batches")  //
       ("checkpoint-interval-s", po::value(&checkpoint_interval_s)->default_value(60),
        "how often the state image is saved to LMDB (bounds replay time and journal size)")  //
       ("state-map-gib", po::value(&state_map_gib)->default_value(64),
@@ -97,8 +106,12 @@ int main(int argc, char** argv) {
       pending_max > pending_capacity_max || idempotency_max < 1 ||
       idempotency_max > idempotency_capacity_max || io_threads < 1 ||
       io_threads > net::io_threads_max || queue_max < 1 || queue_max > (1u << 20) ||
-      checkpoint_interval_s < 1 || checkpoint_interval_s > 86400 || state_map_gib < 1 ||
-      state_map_gib > 4096) {
+      members_max < 1 || members_max > members_capacity_max ||
+      uint64_t{members_max} * 2 > accounts_max || payments_max < 1 ||
+      payments_max > records_capacity_max || records_max < 1 ||
+      records_max > records_capacity_max || vouchers_max < 1 ||
+      vouchers_max > vouchers_capacity_max || checkpoint_interval_s < 1 ||
+      checkpoint_interval_s > 86400 || state_map_gib < 1 || state_map_gib > 4096) {
     std::fprintf(stderr, "cofferd: a capacity flag is out of range (see cofferd --help)\n");
     return 2;
   }
@@ -184,6 +197,10 @@ int main(int argc, char** argv) {
   config.accounts_capacity = accounts_max;
   config.pending_capacity = pending_max;
   config.idempotency_capacity = idempotency_max;
+  config.members_capacity = members_max;
+  config.payments_capacity = payments_max;
+  config.records_capacity = records_max;
+  config.vouchers_capacity = vouchers_max;
   auto ledger = std::make_unique<Ledger>(config);
   storage::RecoveryOptions recovery_options;
   recovery_options.journal_dir = journal_options.dir;

@@ -6,9 +6,10 @@
 // no-negative account is negative, payment states agree with the holds behind
 // them, refunds never exceed what was captured and add up to the payment's
 // refunded total. A failure prints the seed: COFFER_SEED=<seed>.
-// Length: 1M commands by default, 20M with COFFER_SOAK=1, or COFFER_SIM_COMMANDS.
+// Length: 1M commands by default, 10M with COFFER_SOAK=1, or COFFER_SIM_COMMANDS.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -23,25 +24,35 @@
 namespace coffer::test {
 namespace {
 
-LedgerConfig sim_config() {
+// Pools sized from the run length so that only the member pool (12, fewer than
+// the generator's ids) ever fills: the model does not model the others' limits.
+// The id ring never wraps either: the model remembers every id.
+LedgerConfig sim_config(uint64_t commands) {
+  auto at_least = [&](uint64_t divisor, uint32_t floor) {
+    return static_cast<uint32_t>(std::max<uint64_t>(floor, commands / divisor + 1));
+  };
   LedgerConfig c;
   c.accounts_capacity = 64;
-  c.pending_capacity = 4096;
-  c.idempotency_capacity = 1u << 20;  // never wraps in a default run: the model keeps every id
-  c.members_capacity = 12;            // fewer than the ids: CAPACITY_EXHAUSTED happens
+  c.pending_capacity = at_least(8, 4096);
+  c.idempotency_capacity = at_least(1, 1u << 16);
+  c.members_capacity = 12;
   c.merchants_capacity = 8;
-  c.payments_capacity = 1u << 18;
-  c.records_capacity = 1u << 18;
-  c.batches_capacity = 1u << 16;
-  c.vouchers_capacity = 1u << 18;
-  c.settlement_capacity = 1u << 18;
+  c.payments_capacity = at_least(4, 1u << 14);
+  c.records_capacity = at_least(4, 1u << 14);
+  c.batches_capacity = at_least(16, 1u << 12);
+  c.vouchers_capacity = at_least(4, 1u << 14);
+  c.settlement_capacity = at_least(16, 1u << 14);
   return c;
 }
 
 class DomainSimulation {
  public:
-  explicit DomainSimulation(uint64_t seed)
-      : seed_(seed), ledger_(sim_config()), generator_(seed), effects_(effects_per_command_max) {
+  DomainSimulation(uint64_t seed, uint64_t commands)
+      : seed_(seed),
+        ledger_(sim_config(commands)),
+        generator_(seed),
+        effects_(effects_per_command_max) {
+    model_.vouchers_capacity = sim_config(commands).vouchers_capacity;
     // Group 2 lets points pay the whole order; the model knows both groups.
     Command g = make_group(Id128{1, 0xfeed}, 2, 500, 10000, 10000, 20000);
     g.seq = 1;
@@ -173,7 +184,7 @@ class DomainSimulation {
       }
     }
     uint32_t merchant_index = 0;
-    for (uint32_t i = 0; i < sim_config().merchants_capacity; i++) {
+    for (uint32_t i = 0; i < 8; i++) {  // merchants_capacity
       const uint32_t slot = ledger_.find_account(detail::merchant_account_id(i));
       if (slot == Ledger::slot_none) break;
       const Account& a = ledger_.account(slot);
@@ -304,8 +315,8 @@ class DomainSimulation {
 
 TEST(DomainSimulation, MatchesModel) {
   const uint64_t seed = env_u64("COFFER_SEED", 20261124);
-  const uint64_t commands = env_u64("COFFER_SIM_COMMANDS", soak() ? 20'000'000 : 1'000'000);
-  DomainSimulation sim(seed);
+  const uint64_t commands = env_u64("COFFER_SIM_COMMANDS", soak() ? 10'000'000 : 1'000'000);
+  DomainSimulation sim(seed, commands);
   sim.run(commands);
   ASSERT_FALSE(sim.failed());
   sim.check_settlement();
@@ -329,7 +340,7 @@ TEST(DomainSimulation, MatchesModel) {
 TEST(DomainSimulation, OtherSeeds) {
   const uint64_t runs = soak() ? 100 : 6;
   for (uint64_t seed = 1; seed <= runs; seed++) {
-    DomainSimulation sim(seed);
+    DomainSimulation sim(seed, 20'000);
     sim.run(20'000);
     ASSERT_FALSE(sim.failed()) << "seed " << seed;
     sim.check_settlement();
