@@ -5,15 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#ifndef COFFER_ASSERT
-#define COFFER_ASSERT(cond)                                                             \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
-#endif
+#include "core/assert.h"
 
 namespace coffer::gateway {
 namespace {

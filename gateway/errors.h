@@ -10,51 +10,16 @@
 #include <string>
 #include <string_view>
 
-// COFFER_ASSERT: invariants that must never break, checked in release too.
-// One definition for the whole tree: core's header-only one when present
-// (standard library only, so no link dependency), else the same here.
-#if __has_include("core/assert.h")
-#include "core/assert.h"
-#endif
-#ifndef COFFER_ASSERT
-#define COFFER_ASSERT(cond)                                                             \
-  do {                                                                                  \
-    if (!(cond)) [[unlikely]] {                                                         \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
-#endif
+#include "core/assert.h"  // COFFER_ASSERT, on in release
+#include "core/result.h"
 
 namespace coffer::gateway {
 
-// The numbers of core's result enum, as they travel on the wire. DO NOT CHANGE
-// THESE VALUES: they are shared by core, wire and gateway, and never renumbered.
-enum class ResultCode : uint32_t {
-  ok = 0,
-  invalid_request = 1,
-  not_found = 2,
-  id_reused = 3,
-  invalid_state = 4,
-  wallet_disabled = 5,
-  insufficient_funds = 6,
-  points_rule = 7,
-  split_not_allowed = 8,
-  limit_exceeded = 9,
-  withdrawals_disabled = 10,
-  voucher_redeemed = 11,
-  voucher_expired = 12,
-  voucher_not_yet_valid = 13,
-  voucher_void = 14,
-  voucher_wrong_merchant = 15,
-  voucher_wrong_kind = 16,
-  rate_limited = 17,
-  unavailable = 18,
-  unauthenticated = 19,
-  forbidden = 20,
-  storage_error = 21,
-};
-inline constexpr uint32_t result_code_count = 22;
+// The ledger's result codes: core's one numbered enum, shared end to end
+// (core/result.h is header-only and standard-library-only).
+using ResultCode = coffer::Result;
+// The API codes (0..storage_error); engine codes from 100 have no HTTP mapping.
+inline constexpr uint32_t result_code_count = static_cast<uint32_t>(Result::storage_error) + 1;
 
 // API.md's status and code string of a result. Unknown numbers (a newer
 // ledger) map to 500 INTERNAL rather than to a guess.

@@ -16,15 +16,7 @@
 
 #include "gateway/base64.h"
 
-#ifndef COFFER_ASSERT
-#define COFFER_ASSERT(cond)                                                             \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
-#endif
+#include "core/assert.h"
 
 // Returns the Status of `expr` from the enclosing function unless it is ok.
 #define COFFER_TRY(expr)               \

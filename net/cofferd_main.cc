@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
   storage::RecoveryOptions recovery_options;
   recovery_options.journal_dir = journal_options.dir;
   recovery_options.log = [](const std::string& line) {
-    std::fprintf(stderr, "cofferd: recovery: %s\n", line.c_str());
+    std::fprintf(stderr, "cofferd: %s\n", line.c_str());
   };
   storage::RecoveryReport recovery;
   storage::Status recovered = storage::recover(recovery_options, *store, *ledger, &recovery);

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "net/assert.h"
+#include "core/assert.h"
 #include "net/batch_generated.h"
 #include "net/constants.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "net/assert.h"
+#include "core/assert.h"
 
 namespace coffer::net {
 namespace {

@@ -34,7 +34,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "net/assert.h"
+#include "core/assert.h"
 #include "net/command_codec.h"
 
 namespace coffer::net {

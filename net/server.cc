@@ -4,7 +4,7 @@
 // posts results back to the session's strand; stop() unwinds it in order.
 #include "net/server.h"
 
-#include "net/assert.h"
+#include "core/assert.h"
 #include "net/session.h"
 
 namespace coffer::net {

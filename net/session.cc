@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "net/assert.h"
+#include "core/assert.h"
 #include "net/wire.h"
 
 namespace coffer::net::detail {

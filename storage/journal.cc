@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <future>
 
-#include "storage/assert.h"
+#include "core/assert.h"
 #include "storage/journal_format.h"
 
 namespace coffer::storage {

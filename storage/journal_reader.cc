@@ -1,7 +1,7 @@
 // The journal reader and repair: where data ends, torn tail or corruption.
 #include <algorithm>
 
-#include "storage/assert.h"
+#include "core/assert.h"
 #include "storage/journal.h"
 #include "storage/journal_format.h"
 

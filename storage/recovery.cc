@@ -4,7 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "storage/assert.h"
+#include "core/assert.h"
 #include "storage/journal.h"
 
 namespace coffer::storage {

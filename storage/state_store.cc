@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/assert.h"
 #include "core/crc32c.h"
-#include "storage/assert.h"
 #include "storage/lmdb_env.h"
 
 namespace coffer::storage {

@@ -254,43 +254,6 @@ TEST(Errors, ResultCodesMapToApiMd) {
   EXPECT_EQ(static_cast<uint32_t>(ResultCode::storage_error), 21u);
 }
 
-#if __has_include("core/result.h")
-// The gateway's mirror of core's result numbers must not drift.
-#define SAME(name)                                     \
-  static_assert(static_cast<uint32_t>(Result::name) == \
-                static_cast<uint32_t>(gateway::ResultCode::name))
-}  // namespace
-}  // namespace coffer::gateway
-#include "core/result.h"
-namespace coffer {
-SAME(ok);
-SAME(invalid_request);
-SAME(not_found);
-SAME(id_reused);
-SAME(invalid_state);
-SAME(wallet_disabled);
-SAME(insufficient_funds);
-SAME(points_rule);
-SAME(split_not_allowed);
-SAME(limit_exceeded);
-SAME(withdrawals_disabled);
-SAME(voucher_redeemed);
-SAME(voucher_expired);
-SAME(voucher_not_yet_valid);
-SAME(voucher_void);
-SAME(voucher_wrong_merchant);
-SAME(voucher_wrong_kind);
-SAME(rate_limited);
-SAME(unavailable);
-SAME(unauthenticated);
-SAME(forbidden);
-SAME(storage_error);
-#undef SAME
-}  // namespace coffer
-namespace coffer::gateway {
-namespace {
-#endif
-
 TEST(Errors, BodyShape) {
   ApiError e = api_error(ResultCode::points_rule, "too many points");
   e.details["rule"] = "max_share";
