@@ -12,11 +12,13 @@ constexpr std::array<std::array<uint32_t, 256>, 8> make_tables() {
   std::array<std::array<uint32_t, 256>, 8> t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPolynomial : c >> 1;
+    for (int k = 0; k < 8; ++k)
+      c = (c & 1) ? (c >> 1) ^ kPolynomial : c >> 1;
     t[0][i] = c;
   }
   for (uint32_t i = 0; i < 256; ++i) {
-    for (size_t s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xff];
+    for (size_t s = 1; s < 8; ++s)
+      t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xff];
   }
   return t;
 }
@@ -40,7 +42,8 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size) {
     p += 8;
     size -= 8;
   }
-  while (size--) c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xff];
+  while (size--)
+    c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xff];
   return ~c;
 }
 

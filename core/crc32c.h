@@ -12,14 +12,18 @@ namespace coffer {
 // crc32c_extend(0, all) == crc32c(all).
 uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size);
 
-inline uint32_t crc32c(const void* data, size_t size) { return crc32c_extend(0, data, size); }
+inline uint32_t crc32c(const void* data, size_t size) {
+  return crc32c_extend(0, data, size);
+}
 inline uint32_t crc32c(std::span<const std::byte> bytes) {
   return crc32c_extend(0, bytes.data(), bytes.size());
 }
 
 // A stored CRC is masked, as in leveldb, so that a CRC computed over bytes that
 // themselves embed CRCs does not degenerate.
-inline uint32_t crc32c_mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
+inline uint32_t crc32c_mask(uint32_t crc) {
+  return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+}
 inline uint32_t crc32c_unmask(uint32_t masked) {
   uint32_t rot = masked - 0xa282ead8u;
   return (rot >> 17) | (rot << 15);

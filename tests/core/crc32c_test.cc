@@ -18,24 +18,29 @@ TEST(Crc32c, StandardVectors) {
   std::vector<unsigned char> ones(32, 0xff);
   EXPECT_EQ(crc32c(ones.data(), ones.size()), 0x62a8ab43u);
   std::vector<unsigned char> ascending(32);
-  for (int i = 0; i < 32; ++i) ascending[i] = static_cast<unsigned char>(i);
+  for (int i = 0; i < 32; ++i)
+    ascending[i] = static_cast<unsigned char>(i);
   EXPECT_EQ(crc32c(ascending.data(), ascending.size()), 0x46dd794eu);
   std::vector<unsigned char> descending(32);
-  for (int i = 0; i < 32; ++i) descending[i] = static_cast<unsigned char>(31 - i);
+  for (int i = 0; i < 32; ++i)
+    descending[i] = static_cast<unsigned char>(31 - i);
   EXPECT_EQ(crc32c(descending.data(), descending.size()), 0x113fdb5cu);
 }
 
-TEST(Crc32c, EmptyIsZero) { EXPECT_EQ(crc32c("", 0), 0u); }
+TEST(Crc32c, EmptyIsZero) {
+  EXPECT_EQ(crc32c("", 0), 0u);
+}
 
 // The slice-by-8 path and the byte-at-a-time tail must agree for every split.
 TEST(Crc32c, ExtendEqualsWholeForEverySplit) {
   std::mt19937 rng(7);
   std::vector<unsigned char> data(257);
-  for (auto& b : data) b = static_cast<unsigned char>(rng());
+  for (auto& b : data)
+    b = static_cast<unsigned char>(rng());
   uint32_t whole = crc32c(data.data(), data.size());
   for (size_t split = 0; split <= data.size(); ++split) {
-    uint32_t part = crc32c_extend(crc32c(data.data(), split), data.data() + split,
-                                  data.size() - split);
+    uint32_t part =
+        crc32c_extend(crc32c(data.data(), split), data.data() + split, data.size() - split);
     ASSERT_EQ(part, whole) << "split at " << split;
   }
 }
