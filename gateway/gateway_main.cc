@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gateway/api_keys.h"
+#include "gateway/handlers.h"
 #include "gateway/http_server.h"
 #include "gateway/ledger_link.h"
 #include "gateway/router.h"
@@ -132,6 +133,7 @@ int main(int argc, char** argv) {
   LedgerLink link(link_options, &metrics);
   bind_builtin_routes(&router, &metrics,
                       [&link](std::function<void(bool)> done) { link.probe(std::move(done)); });
+  bind_ledger_handlers(&router, &link);
   // Without the WeChat Pay flags the notify URL answers 503 (API.md). Until the
   // ledger client is wired into the gateway, a confirmation cannot reach the
   // ledger: answered 500 FAIL, so WeChat Pay keeps the notification and retries.

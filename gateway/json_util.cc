@@ -294,26 +294,41 @@ ObjectReader& ObjectReader::string(std::string_view name, std::optional<std::str
   if (auto* v = take(name, false); v && read_string(name, *v, length_max, &s)) *out = std::move(s);
   return *this;
 }
-ObjectReader& ObjectReader::id(std::string_view name, std::string* out) {
+// An id is a string of SPEC §0's syntax. Merchant and store ids may also be a
+// non-negative JSON integer, taken as its decimal spelling: shops often number
+// them (and API.md's own examples do).
+bool ObjectReader::read_id(std::string_view name, const boost::json::value& v, bool allow_integer,
+                           std::string* out) {
   std::string s;
-  if (auto* v = take(name, true); v && read_string(name, *v, id_length_max, &s)) {
-    if (is_valid_id(s)) {
-      *out = std::move(s);
-    } else {
-      fail(name, "must be 1-64 characters of [A-Za-z0-9_.:-]");
-    }
+  if (allow_integer && (v.is_uint64() || (v.is_int64() && v.get_int64() >= 0))) {
+    s = v.is_uint64() ? std::to_string(v.get_uint64()) : std::to_string(v.get_int64());
+  } else if (!read_string(name, v, id_length_max, &s)) {
+    return false;
   }
+  if (!is_valid_id(s)) {
+    fail(name, "must be 1-64 characters of [A-Za-z0-9_.:-]");
+    return false;
+  }
+  *out = std::move(s);
+  return true;
+}
+
+ObjectReader& ObjectReader::id(std::string_view name, std::string* out) {
+  if (auto* v = take(name, true)) read_id(name, *v, false, out);
   return *this;
 }
 ObjectReader& ObjectReader::id(std::string_view name, std::optional<std::string>* out) {
   std::string s;
-  if (auto* v = take(name, false); v && read_string(name, *v, id_length_max, &s)) {
-    if (is_valid_id(s)) {
-      *out = std::move(s);
-    } else {
-      fail(name, "must be 1-64 characters of [A-Za-z0-9_.:-]");
-    }
-  }
+  if (auto* v = take(name, false); v && read_id(name, *v, false, &s)) *out = std::move(s);
+  return *this;
+}
+ObjectReader& ObjectReader::tenant_id(std::string_view name, std::string* out) {
+  if (auto* v = take(name, true)) read_id(name, *v, true, out);
+  return *this;
+}
+ObjectReader& ObjectReader::tenant_id(std::string_view name, std::optional<std::string>* out) {
+  std::string s;
+  if (auto* v = take(name, false); v && read_id(name, *v, true, &s)) *out = std::move(s);
   return *this;
 }
 

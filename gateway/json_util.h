@@ -75,6 +75,9 @@ class ObjectReader {
   // SPEC §0 ids.
   ObjectReader& id(std::string_view name, std::string* out);
   ObjectReader& id(std::string_view name, std::optional<std::string>* out);
+  // merchant_id / store_id: an id, or a non-negative integer taken as its decimal spelling.
+  ObjectReader& tenant_id(std::string_view name, std::string* out);
+  ObjectReader& tenant_id(std::string_view name, std::optional<std::string>* out);
   // One of a fixed set of strings ("wallet" | "points").
   ObjectReader& one_of(std::string_view name, std::string* out,
                        std::initializer_list<std::string_view> allowed);
@@ -111,6 +114,8 @@ class ObjectReader {
                 int64_t* out);
   bool read_string(std::string_view name, const boost::json::value& v, size_t length_max,
                    std::string* out);
+  bool read_id(std::string_view name, const boost::json::value& v, bool allow_integer,
+               std::string* out);
 
   const boost::json::object& obj_;
   std::string path_;

@@ -132,6 +132,25 @@ TEST(ObjectReader, RejectionsNameTheField) {
   EXPECT_EQ(field_of(read_payment(bad, &p)), "payment_id");
 }
 
+TEST(ObjectReader, TenantIdsAcceptStringsAndNonNegativeIntegers) {
+  auto o = obj(R"({"merchant_id":7,"store_id":"s-1"})");
+  ObjectReader r(o);
+  std::string merchant;
+  std::optional<std::string> store;
+  r.tenant_id("merchant_id", &merchant).tenant_id("store_id", &store);
+  EXPECT_FALSE(r.finish().has_value());
+  EXPECT_EQ(merchant, "7");
+  EXPECT_EQ(store, "s-1");
+  for (const char* bad : {R"({"merchant_id":-7})", R"({"merchant_id":7.5})",
+                          R"({"merchant_id":"a b"})", R"({"merchant_id":true})"}) {
+    auto b = obj(bad);
+    ObjectReader rb(b);
+    std::string m;
+    rb.tenant_id("merchant_id", &m);
+    EXPECT_EQ(field_of(rb.finish()), "merchant_id") << bad;
+  }
+}
+
 TEST(ObjectReader, NestedObjectsAndArrays) {
   auto o = obj(R"({"payout":{"method":"bank","account":"6222"},
                    "lines":[{"amount":100},{"amount":50,"cashback_bp":300}],

@@ -1,0 +1,473 @@
+#include "gateway/handlers.h"
+
+#include <boost/json/object.hpp>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/types.h"
+#include "gateway/json_util.h"
+#include "gateway/time_util.h"
+#include "net/ids.h"
+
+namespace coffer::gateway {
+
+namespace json = boost::json;
+
+uint64_t phone_hash(std::string_view phone) {
+  std::string normal;
+  for (char ch : phone) {
+    if (ch != '-') normal.push_back(ch);  // "138-0000" and "1380000" are one number
+  }
+  uint64_t h = net::id_from_string("phone", normal).lo;
+  return h == 0 ? 1 : h;
+}
+
+namespace {
+
+using ReplyHandler = std::function<void(const Reply&, const Responder&)>;
+
+// A fresh command id for PUTs that set state (see handlers.h).
+Id128 random_id() {
+  static std::mutex mu;
+  static std::mt19937_64 gen{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mu);
+  Id128 id{gen(), gen()};
+  if (id.is_zero()) id.lo = 1;
+  return id;
+}
+
+// Sends one command; the reply goes to `on_reply` (on a client thread).
+void call(LedgerLink* link, const Command& command, Responder respond, ReplyHandler on_reply) {
+  link->submit({command}, [respond = std::move(respond),
+                           on_reply = std::move(on_reply)](client::SubmitResult r) {
+    if (r.status == Result::unavailable) {
+      respond(unavailable("ledger server unreachable; retry with the same id"));
+      return;
+    }
+    if (r.status != Result::ok) {
+      respond(api_error_from_result(static_cast<uint32_t>(r.status), "ledger call failed"));
+      return;
+    }
+    if (r.replies.size() != 1) {
+      respond(internal_error("ledger answered " + std::to_string(r.replies.size()) + " replies"));
+      return;
+    }
+    on_reply(r.replies[0], respond);
+  });
+}
+
+// The API error of a failed reply, with the details core gives.
+ApiError reply_error(const Reply& reply, std::string message) {
+  ApiError e = api_error_from_result(static_cast<uint32_t>(reply.result), std::move(message));
+  if (reply.result == Result::points_rule) {
+    switch (reply_data(reply).detail) {
+      case points_rule_min:
+        e.details["rule"] = "min";
+        break;
+      case points_rule_balance:
+        e.details["rule"] = "balance";
+        break;
+      case points_rule_max_share:
+        e.details["rule"] = "max_share";
+        break;
+      default:
+        break;
+    }
+  }
+  return e;
+}
+
+// Parses the body; on failure answers 400 and returns false.
+bool read_body(const Request& req, const Responder& respond, json::object* out) {
+  if (auto err = parse_json_object(req.body(), out)) {
+    respond(*err);
+    return false;
+  }
+  return true;
+}
+
+bool finish(ObjectReader& r, const Responder& respond) {
+  if (auto err = r.finish()) {
+    respond(*err);
+    return false;
+  }
+  return true;
+}
+
+Command read_command(CommandKind kind) {
+  Command c{};
+  c.kind = kind;
+  return c;
+}
+
+// --- Members -------------------------------------------------------------------
+
+json::object member_json(const Reply& reply, const std::optional<std::string>& phone) {
+  ReplyData d = reply_data(reply);
+  json::object o;
+  o["member_id"] = static_cast<uint64_t>(d.v[0]);
+  o["group_id"] = d.aux32;
+  if (phone) {
+    o["phone"] = *phone;
+  } else {
+    o["phone"] = nullptr;  // core keeps only the phone's hash
+  }
+  o["wallet_enabled"] = d.state != 0;
+  o["cumulative_spend"] = d.v[2];
+  o["created_at"] = format_rfc3339(d.v[3]);
+  return o;
+}
+
+void member_create(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  uint64_t member_id = 0;
+  std::optional<uint64_t> group_id;
+  std::optional<std::string> phone;
+  ObjectReader r(body);
+  r.u64("member_id", &member_id)
+      .u64("group_id", &group_id)
+      .string("phone", &phone, phone_length_max);
+  if (!finish(r, respond)) return;
+  if (member_id == 0) return respond(invalid_field("member_id", "member_id must be non-zero"));
+  if (group_id && (*group_id == 0 || *group_id > std::numeric_limits<uint32_t>::max())) {
+    return respond(invalid_field("group_id", "group_id must be 1..4294967295"));
+  }
+  if (phone && !is_valid_phone(*phone)) {
+    return respond(invalid_field("phone", "phone must be 1-32 characters of 0-9, '+' and '-'"));
+  }
+  Command c{};
+  c.kind = CommandKind::member_register;
+  c.id = net::id_from_string("member", std::to_string(member_id));
+  c.body.member.member_id = member_id;
+  c.body.member.phone_hash = phone ? phone_hash(*phone) : 0;
+  c.body.member.group_id = group_id ? static_cast<uint32_t>(*group_id) : 0;
+  call(link, c, std::move(respond), [phone](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "member not registered"));
+    bool replayed = (reply.flags & reply_flag_replayed) != 0;
+    answer(json_response(replayed ? 200 : 201, member_json(reply, phone)));
+  });
+}
+
+void member_get(LedgerLink* link, const Request& req, Responder respond) {
+  Command c = read_command(CommandKind::member_get);
+  c.body.read.key = req.param("member_id").u64;
+  call(link, c, std::move(respond), [](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "member not found"));
+    answer(json_response(200, member_json(reply, std::nullopt)));
+  });
+}
+
+json::object asset_balance(int64_t balance, int64_t held, int64_t maturing) {
+  json::object o;
+  o["balance"] = balance;
+  o["available"] = balance - held;
+  o["held"] = held;
+  o["maturing"] = maturing;
+  return o;
+}
+
+void member_balance(LedgerLink* link, const Request& req, Responder respond) {
+  Command c = read_command(CommandKind::balance_get);
+  c.body.read.key = req.param("member_id").u64;
+  call(link, c, std::move(respond), [](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "member not found"));
+    ReplyData d = reply_data(reply);
+    json::object o;
+    o["wallet"] = asset_balance(d.v[0], d.v[1], d.v[2]);
+    o["points"] = asset_balance(d.v[3], d.v[4], d.v[5]);
+    o["wallet_enabled"] = d.state != 0;
+    answer(json_response(200, o));
+  });
+}
+
+void member_wallet_put(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  bool enabled = false;
+  ObjectReader r(body);
+  r.boolean("enabled", &enabled);
+  if (!finish(r, respond)) return;
+  Command c{};
+  c.kind = CommandKind::member_set_wallet;
+  c.id = random_id();
+  c.body.member.member_id = req.param("member_id").u64;
+  c.body.member.enabled = enabled ? 1 : 0;
+  call(link, c, std::move(respond), [](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "wallet not changed"));
+    answer(json_response(200, member_json(reply, std::nullopt)));
+  });
+}
+
+// POST /v1/members/{member_id}/credit and /debit.
+void member_money(LedgerLink* link, bool credit, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  const char* id_field = credit ? "credit_id" : "debit_id";
+  std::string op_id;
+  int64_t amount = 0;
+  std::optional<std::string> asset;
+  std::string reason;
+  ObjectReader r(body);
+  r.id(id_field, &op_id)
+      .amount("amount", &amount)
+      .one_of("asset", &asset, {"wallet", "points"})
+      .string("reason", &reason, reason_length_max);
+  if (!finish(r, respond)) return;
+  if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
+  if (reason.empty()) return respond(invalid_field("reason", "reason must not be empty"));
+  bool points = asset && *asset == "points";
+  uint64_t member_id = req.param("member_id").u64;
+  Command c{};
+  c.kind = credit ? CommandKind::member_credit : CommandKind::member_debit;
+  c.id = net::id_from_string(credit ? "credit" : "debit", op_id);
+  c.body.money.member_id = member_id;
+  c.body.money.amount = amount;
+  c.body.money.asset = points ? asset_points : asset_wallet;
+  c.body.money.source = money_source_adjustment;
+  call(link, c, std::move(respond),
+       [id_field, op_id, member_id, points](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "not applied"));
+         ReplyData d = reply_data(reply);
+         json::object o;
+         o[id_field] = op_id;
+         o["member_id"] = member_id;
+         o["asset"] = points ? "points" : "wallet";
+         o["amount"] = d.v[0];
+         o["balance_after"] = d.v[1];
+         answer(json_response(201, o));
+       });
+}
+
+// --- Merchants -----------------------------------------------------------------
+
+void merchant_put(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string name;
+  std::optional<bool> split;
+  ObjectReader r(body);
+  r.string("name", &name, name_length_max).boolean("split_payment_allowed", &split);
+  if (!finish(r, respond)) return;
+  if (name.empty()) return respond(invalid_field("name", "name must not be empty"));
+  std::string merchant_id = req.param("merchant_id").value;
+  Command c{};
+  c.kind = CommandKind::merchant_set;
+  c.id = random_id();
+  c.body.merchant.merchant_id = net::account_id_from_string(merchant_id);
+  c.body.merchant.split_payment_allowed = split.value_or(false) ? 1 : 0;
+  call(link, c, std::move(respond),
+       [merchant_id, name, split](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "merchant not set"));
+         json::object o;
+         o["merchant_id"] = merchant_id;
+         o["name"] = name;
+         o["split_payment_allowed"] = split.value_or(false);
+         answer(json_response(200, o));
+       });
+}
+
+// --- Payments ------------------------------------------------------------------
+
+std::string_view payment_state_name(uint8_t state) {
+  switch (state) {
+    case payment_held:
+      return "held";
+    case payment_awaiting_external:
+      return "awaiting_external";
+    case payment_captured:
+      return "captured";
+    case payment_voided:
+      return "voided";
+    case payment_expired:
+      return "expired";
+    default:
+      return "unknown";
+  }
+}
+
+json::object payment_json(const std::string& payment_id, const Reply& reply) {
+  ReplyData d = reply_data(reply);
+  json::object o;
+  o["payment_id"] = payment_id;
+  o["state"] = payment_state_name(d.state);
+  o["amount"] = d.v[0];
+  o["wallet_amount"] = d.v[1];
+  o["points"] = d.v[2];
+  o["points_value"] = d.v[3];
+  // wallet + points value + external = amount (W2).
+  o["external_amount"] = d.v[0] - d.v[1] - d.v[3];
+  o["captured"] = d.v[4];
+  o["refunded"] = d.v[5];
+  if (d.state == payment_held || d.state == payment_awaiting_external) {
+    o["expires_at"] = format_rfc3339(static_cast<int64_t>(d.aux32) * 1'000'000);
+  }
+  return o;
+}
+
+Id128 payment_command_id(std::string_view payment_id) {
+  return net::id_from_string("payment", payment_id);
+}
+
+void payment_create(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string payment_id;
+  uint64_t member_id = 0;
+  std::string merchant_id;
+  std::optional<std::string> store_id;
+  std::optional<std::string> order_ref;
+  int64_t amount = 0;
+  std::optional<int64_t> points;
+  std::optional<int64_t> external_amount;
+  std::optional<bool> capture;
+  ObjectReader r(body);
+  r.id("payment_id", &payment_id)
+      .u64("member_id", &member_id)
+      .tenant_id("merchant_id", &merchant_id)
+      .tenant_id("store_id", &store_id)
+      .string("order_ref", &order_ref, order_ref_length_max)
+      .amount("amount", &amount)
+      .amount("points", &points)
+      .amount("external_amount", &external_amount)
+      .boolean("capture", &capture);
+  if (!finish(r, respond)) return;
+  if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
+  if (order_ref && order_ref->empty()) {
+    return respond(invalid_field("order_ref", "order_ref must not be empty"));
+  }
+  Command c{};
+  c.kind = CommandKind::payment_create;
+  c.id = payment_command_id(payment_id);
+  PaymentBody& p = c.body.payment;
+  p.member_id = member_id;
+  p.merchant_id = net::account_id_from_string(merchant_id);
+  p.store_id = store_id ? net::account_id_from_string(*store_id) : 0;
+  p.order_ref = order_ref ? net::id_from_string("order", *order_ref) : Id128{};
+  p.amount = amount;
+  p.points = points.value_or(0);
+  p.external_amount = external_amount.value_or(0);
+  p.capture = capture.value_or(true) ? 1 : 0;
+  call(link, c, std::move(respond), [payment_id](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "payment refused"));
+    answer(json_response(201, payment_json(payment_id, reply)));
+  });
+}
+
+// Payment replies do not carry the merchant, so a merchant or store key cannot
+// be checked against the payment's tenant yet (SPEC A2): refused rather than
+// let through. Platform and service keys see every tenant.
+bool tenant_unchecked(const Request& req, const Responder& respond) {
+  if (req.principal &&
+      (req.principal->role == Role::merchant || req.principal->role == Role::store)) {
+    respond(forbidden("merchant keys cannot use this route yet (no tenant check)"));
+    return true;
+  }
+  return false;
+}
+
+void payment_get(LedgerLink* link, const Request& req, Responder respond) {
+  if (tenant_unchecked(req, respond)) return;
+  std::string payment_id = req.param("payment_id").value;
+  Command c = read_command(CommandKind::payment_get);
+  c.body.read.id = payment_command_id(payment_id);
+  call(link, c, std::move(respond), [payment_id](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "payment not found"));
+    answer(json_response(200, payment_json(payment_id, reply)));
+  });
+}
+
+// capture ({"amount"?}) and void ({}).
+void payment_op(LedgerLink* link, CommandKind kind, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::optional<int64_t> amount;
+  ObjectReader r(body);
+  if (kind == CommandKind::payment_capture) r.amount("amount", &amount);
+  if (!finish(r, respond)) return;
+  if (amount && *amount == 0) {
+    return respond(
+        invalid_field("amount", "amount must be positive (omit it for the full amount)"));
+  }
+  std::string payment_id = req.param("payment_id").value;
+  Command c{};
+  c.kind = kind;
+  c.id = net::id_from_string(
+      kind == CommandKind::payment_capture ? "payment_capture" : "payment_void", payment_id);
+  c.body.payment_op.payment_id = payment_command_id(payment_id);
+  c.body.payment_op.amount = amount.value_or(0);
+  call(link, c, std::move(respond), [payment_id](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "payment not changed"));
+    answer(json_response(200, payment_json(payment_id, reply)));
+  });
+}
+
+void payment_refund(LedgerLink* link, const Request& req, Responder respond) {
+  if (tenant_unchecked(req, respond)) return;
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string refund_id;
+  int64_t amount = 0;
+  ObjectReader r(body);
+  r.id("refund_id", &refund_id).amount("amount", &amount);
+  if (!finish(r, respond)) return;
+  if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
+  std::string payment_id = req.param("payment_id").value;
+  Command c{};
+  c.kind = CommandKind::payment_refund;
+  c.id = net::id_from_string("refund", refund_id);
+  c.body.payment_op.payment_id = payment_command_id(payment_id);
+  c.body.payment_op.amount = amount;
+  call(link, c, std::move(respond),
+       [payment_id, refund_id](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "refund refused"));
+         ReplyData d = reply_data(reply);
+         json::object o;
+         o["refund_id"] = refund_id;
+         o["payment_id"] = payment_id;
+         o["amount"] = d.v[0];
+         o["wallet_amount"] = d.v[1];
+         o["points_returned"] = d.v[2];
+         o["external_refund_due"] = d.v[3];
+         o["points_value"] = d.v[4];
+         answer(json_response(201, o));
+       });
+}
+
+}  // namespace
+
+void bind_ledger_handlers(Router* router, LedgerLink* link) {
+  COFFER_ASSERT(router != nullptr && link != nullptr);
+  auto bind = [&](RouteId id, void (*fn)(LedgerLink*, const Request&, Responder)) {
+    router->bind(id, [link, fn](const Request& req, Responder respond) {
+      fn(link, req, std::move(respond));
+    });
+  };
+  bind(RouteId::member_create, member_create);
+  bind(RouteId::member_get, member_get);
+  bind(RouteId::member_balance, member_balance);
+  bind(RouteId::member_wallet_put, member_wallet_put);
+  router->bind(RouteId::member_credit, [link](const Request& req, Responder respond) {
+    member_money(link, true, req, std::move(respond));
+  });
+  router->bind(RouteId::member_debit, [link](const Request& req, Responder respond) {
+    member_money(link, false, req, std::move(respond));
+  });
+  bind(RouteId::merchant_put, merchant_put);
+  bind(RouteId::payment_create, payment_create);
+  bind(RouteId::payment_get, payment_get);
+  router->bind(RouteId::payment_capture, [link](const Request& req, Responder respond) {
+    payment_op(link, CommandKind::payment_capture, req, std::move(respond));
+  });
+  router->bind(RouteId::payment_void, [link](const Request& req, Responder respond) {
+    payment_op(link, CommandKind::payment_void, req, std::move(respond));
+  });
+  bind(RouteId::payment_refund, payment_refund);
+}
+
+}  // namespace coffer::gateway

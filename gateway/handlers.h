@@ -1,0 +1,45 @@
+// Ledger-backed handlers of API.md: members (create, get, balance, wallet,
+// credit, debit), merchants (put) and payments (create, get, capture, void,
+// refund). Each handler reads its body strictly, sends one domain command to
+// cofferd through the LedgerLink and maps the reply: result codes through
+// api_error_from_result, an unreachable ledger to 503 UNAVAILABLE.
+//
+// Command ids (net/ids.h, stable forever):
+//   member_register   id_from_string("member", decimal member_id)
+//   member_credit     id_from_string("credit", credit_id)
+//   member_debit      id_from_string("debit", debit_id)
+//   payment_create    id_from_string("payment", payment_id)
+//   payment_capture   id_from_string("payment_capture", payment_id)  (one capture per payment)
+//   payment_void      id_from_string("payment_void", payment_id)
+//   payment_refund    id_from_string("refund", refund_id)
+//   member_set_wallet, merchant_set: a fresh random id per call (PUTs set a
+//   state; a content-derived id would make enable→disable→enable a replay).
+// Phones never enter core: phone_hash = id_from_string("phone", digits and
+// '+' of the number).lo (never 0). GET answers "phone": null (core keeps only
+// the hash).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "gateway/ledger_link.h"
+#include "gateway/router.h"
+
+namespace coffer::gateway {
+
+// Text fields core does not keep: validated here, then dropped.
+inline constexpr size_t reason_length_max = 200;
+inline constexpr size_t name_length_max = 128;
+inline constexpr size_t order_ref_length_max = 128;
+static_assert(reason_length_max <= json_string_length_default_max);
+static_assert(name_length_max <= json_string_length_default_max);
+static_assert(order_ref_length_max <= json_string_length_default_max);
+
+// The 64-bit phone hash core keys members by; 0 is reserved for "no phone".
+uint64_t phone_hash(std::string_view phone);
+
+// Binds every route above. `link` must outlive the router's use.
+void bind_ledger_handlers(Router* router, LedgerLink* link);
+
+}  // namespace coffer::gateway
