@@ -318,17 +318,19 @@ ObjectReader& ObjectReader::id(std::string_view name, std::string* out) {
   return *this;
 }
 ObjectReader& ObjectReader::id(std::string_view name, std::optional<std::string>* out) {
-  std::string s;
-  if (auto* v = take(name, false); v && read_id(name, *v, false, &s)) *out = std::move(s);
-  return *this;
+  return optional_id(name, false, out);
 }
 ObjectReader& ObjectReader::tenant_id(std::string_view name, std::string* out) {
   if (auto* v = take(name, true)) read_id(name, *v, true, out);
   return *this;
 }
 ObjectReader& ObjectReader::tenant_id(std::string_view name, std::optional<std::string>* out) {
+  return optional_id(name, true, out);
+}
+ObjectReader& ObjectReader::optional_id(std::string_view name, bool allow_integer,
+                                        std::optional<std::string>* out) {
   std::string s;
-  if (auto* v = take(name, false); v && read_id(name, *v, true, &s)) *out = std::move(s);
+  if (auto* v = take(name, false); v && read_id(name, *v, allow_integer, &s)) *out = std::move(s);
   return *this;
 }
 

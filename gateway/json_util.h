@@ -116,6 +116,8 @@ class ObjectReader {
                    std::string* out);
   bool read_id(std::string_view name, const boost::json::value& v, bool allow_integer,
                std::string* out);
+  ObjectReader& optional_id(std::string_view name, bool allow_integer,
+                            std::optional<std::string>* out);
 
   const boost::json::object& obj_;
   std::string path_;

@@ -4,11 +4,13 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/gateway/process_util.h"
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -25,64 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A child process with its output captured in a file; killed on destruction.
-struct Child {
-  pid_t pid = -1;
-  fs::path log;
-
-  Child() = default;
-  Child(Child&& other) noexcept : pid(std::exchange(other.pid, -1)), log(std::move(other.log)) {}
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  static Child start(const std::vector<std::string>& args, fs::path log) {
-    Child c;
-    c.log = log;
-    c.pid = fork();
-    if (c.pid == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(fd, 2);
-      dup2(fd, 1);
-      std::vector<char*> argv;
-      for (auto& a : args)
-        argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    return c;
-  }
-  std::string output() const {
-    std::ifstream in(log);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-  bool wait_for_output(const std::string& needle, std::chrono::seconds limit) const {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (output().find(needle) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-};
+using coffer::testing::Child;
+using coffer::testing::free_port;
 
 struct HttpReply {
   unsigned status = 0;
@@ -101,21 +47,7 @@ HttpReply http(uint16_t port, const std::string& method, const std::string& targ
   }
   req += "\r\n" + body;
   HttpReply out;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return out;
-  }
-  (void)!write(fd, req.data(), req.size());
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0)
-    out.raw.append(buf, static_cast<size_t>(n));
-  close(fd);
+  out.raw = coffer::testing::http_exchange(port, req);
   if (out.raw.rfind("HTTP/1.1 ", 0) == 0) out.status = std::stoi(out.raw.substr(9, 3));
   auto sep = out.raw.find("\r\n\r\n");
   if (sep != std::string::npos) {
