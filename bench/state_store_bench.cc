@@ -156,7 +156,7 @@ void BM_FollowerApply(benchmark::State& state) {
   TempDir dir("lmdb-bench");
   auto store = open_store(dir.path, 64 * kGiB, uint64_t(state.range(1)));
   Workload w(100'000, 1u << 20);
-  store->submit(EffectBatch{1, w.ledger().last_seq(), {}});
+  store->submit(EffectBatch{1, w.ledger().last_seq(), {}, {}});
   uint64_t effects = 0, commands = 0;
   std::vector<EffectBatch> pending(batches_per_iter);
   for (auto _ : state) {
@@ -192,7 +192,7 @@ void BM_HistoryRead(benchmark::State& state) {
   auto store = open_store(dir.path);
   const uint32_t accounts = 10'000;
   Workload w(accounts, 1u << 20);
-  store->submit(EffectBatch{1, w.ledger().last_seq(), {}});
+  store->submit(EffectBatch{1, w.ledger().last_seq(), {}, {}});
   for (int i = 0; i < 150; ++i) {  // ~1.2M transfers: ~250 entries per account
     EffectBatch b;
     w.next(8192, &b, nullptr);
@@ -221,7 +221,7 @@ void BM_Recovery(benchmark::State& state) {
   double save_s = 0, image_bytes = 0, journal_bytes = 0, commands = 0;
   {
     auto store = open_store(lmdb_dir);
-    store->submit(EffectBatch{1, w.ledger().last_seq(), {}});
+    store->submit(EffectBatch{1, w.ledger().last_seq(), {}, {}});
     ImageBuffer image;
     const auto t0 = std::chrono::steady_clock::now();
     w.ledger().write_image(image);
@@ -286,7 +286,7 @@ void BM_ImageLoad(benchmark::State& state) {
   TempDir dir("image-bench");
   Workload w(accounts, 1u << 20);
   auto store = open_store(dir.path);
-  store->submit(EffectBatch{1, w.ledger().last_seq(), {}});
+  store->submit(EffectBatch{1, w.ledger().last_seq(), {}, {}});
   ImageBuffer image;
   w.ledger().write_image(image);
   const double bytes = double(image.size_bytes());

@@ -429,6 +429,28 @@ void Client::submit(std::span<const Command> commands, Callback done) {
   s_->cv.notify_all();
 }
 
+// TEMPORARY (session 2 scaffolding): texts are not sent yet and queries are
+// refused; the wire support replaces both.
+void Client::submit(std::span<const Command> commands, std::span<const CommandText> texts,
+                    Callback done) {
+  if (!command_texts_valid(texts, commands.size())) {
+    done(SubmitResult{Result::invalid_request, {}});
+    return;
+  }
+  submit(commands, std::move(done));
+}
+
+void Client::query(Query, QueryCallback done) {
+  done(QueryResult{Result::invalid_request, {}, {}});
+}
+
+QueryResult Client::query_sync(Query q) {
+  std::promise<QueryResult> promise;
+  auto future = promise.get_future();
+  query(std::move(q), [&promise](QueryResult r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
 std::future<SubmitResult> Client::submit(std::span<const Command> commands) {
   auto promise = std::make_shared<std::promise<SubmitResult>>();
   std::future<SubmitResult> future = promise->get_future();

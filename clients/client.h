@@ -20,10 +20,12 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/command_text.h"
 #include "core/result.h"
 #include "core/types.h"
 
@@ -50,6 +52,68 @@ struct ClientOptions {
 struct SubmitResult {
   Result status = Result::ok;
   std::vector<Reply> replies;
+};
+
+// --- Queries of the state store (PROTOCOL.md, "Queries") ----------------------
+// Answered by cofferd from LMDB after everything acknowledged before the query
+// arrived has been applied there (read your writes).
+
+enum class QueryKind : uint16_t {
+  texts = 1,           // ids: the keys; one row per key, in order (text nullopt: none)
+  texts_in_group = 2,  // key: the group; rows ordered by text key (row.id)
+  history = 3,         // key: member_id, asset: asset_wallet / asset_points; newest first
+  gifts_sent = 4,      // key: member_id; newest first
+  gifts_received = 5,  // key: member_id; newest first
+  withdrawals = 6,     // key: WithdrawalState; oldest first
+};
+
+inline constexpr uint32_t query_limit_max = 1000;
+inline constexpr uint32_t query_ids_max = 1000;
+
+// Where a page starts; all zero = the first page. Opaque to callers: hand back
+// QueryResult::next as is.
+struct QueryCursor {
+  uint64_t seq = 0;
+  uint32_t ordinal = 0;
+  Id128 key{};
+  bool at_start() const { return seq == 0 && ordinal == 0 && key.is_zero(); }
+};
+
+struct Query {
+  QueryKind kind = QueryKind::texts;
+  uint64_t key = 0;
+  Asset asset = 0;
+  std::vector<Id128> ids;  // texts: 1..query_ids_max keys
+  QueryCursor cursor;
+  uint32_t limit = 50;  // 1..query_limit_max (texts: ignored)
+};
+
+struct QueryRow {
+  uint64_t seq = 0;
+  uint64_t time_us = 0;
+  // texts*: the text's key; history: the transfer (or hold/grant) id; gifts:
+  // the gift id; withdrawals: the withdrawal id.
+  Id128 id{};
+  // history: what moved (EffectKind) and why (TransferCode).
+  uint16_t effect_kind = 0;
+  uint16_t code = 0;
+  int64_t amount = 0;  // history: signed from the member's side; gifts, withdrawals: > 0
+  int64_t balance_after = 0;
+  int64_t held_after = 0;
+  int64_t maturing_after = 0;
+  uint64_t from_member_id = 0;  // gifts; withdrawals: the member
+  uint64_t to_member_id = 0;    // gifts
+  uint8_t state = 0;            // withdrawals
+  // texts*: the text; others: the text kept under `id`, if any.
+  std::optional<std::string> text;
+};
+
+// status ok: `rows`, and `next` (at_start(): no more). Otherwise the failure
+// (UNAVAILABLE, INVALID_REQUEST for a bad query, STORAGE_ERROR).
+struct QueryResult {
+  Result status = Result::ok;
+  std::vector<QueryRow> rows;
+  QueryCursor next;
 };
 
 struct ClientMetrics {
@@ -81,6 +145,15 @@ class Client {
   // completes at once with INVALID_REQUEST. seq and time_us are ignored.
   void submit(std::span<const Command> commands, Callback done);
   std::future<SubmitResult> submit(std::span<const Command> commands);
+  // With texts beside the commands (core/command_text.h): INVALID_REQUEST at
+  // once unless command_texts_valid(texts, commands.size()).
+  void submit(std::span<const Command> commands, std::span<const CommandText> texts, Callback done);
+
+  using QueryCallback = std::function<void(QueryResult)>;
+  // A query of the state store. Reads change nothing: retried after a
+  // reconnect like lookups.
+  void query(Query query, QueryCallback done);
+  QueryResult query_sync(Query query);
   SubmitResult submit_sync(std::span<const Command> commands);
 
   // One command, synchronously: its reply, or a reply whose result is the

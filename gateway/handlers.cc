@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "core/types.h"
+#include "gateway/handler_util.h"
+#include "gateway/handlers_admin.h"
+#include "gateway/handlers_rewards.h"
 #include "gateway/json_util.h"
 #include "gateway/time_util.h"
 #include "net/ids.h"
@@ -28,82 +31,6 @@ uint64_t phone_hash(std::string_view phone) {
 }
 
 namespace {
-
-using ReplyHandler = std::function<void(const Reply&, const Responder&)>;
-
-// A fresh command id for PUTs that set state (see handlers.h).
-Id128 random_id() {
-  static std::mutex mu;
-  static std::mt19937_64 gen{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mu);
-  Id128 id{gen(), gen()};
-  if (id.is_zero()) id.lo = 1;
-  return id;
-}
-
-// Sends one command; the reply goes to `on_reply` (on a client thread).
-void call(LedgerLink* link, const Command& command, Responder respond, ReplyHandler on_reply) {
-  link->submit({command}, [respond = std::move(respond),
-                           on_reply = std::move(on_reply)](client::SubmitResult r) {
-    if (r.status == Result::unavailable) {
-      respond(unavailable("ledger server unreachable; retry with the same id"));
-      return;
-    }
-    if (r.status != Result::ok) {
-      respond(api_error_from_result(static_cast<uint32_t>(r.status), "ledger call failed"));
-      return;
-    }
-    if (r.replies.size() != 1) {
-      respond(internal_error("ledger answered " + std::to_string(r.replies.size()) + " replies"));
-      return;
-    }
-    on_reply(r.replies[0], respond);
-  });
-}
-
-// The API error of a failed reply, with the details core gives.
-ApiError reply_error(const Reply& reply, std::string message) {
-  ApiError e = api_error_from_result(static_cast<uint32_t>(reply.result), std::move(message));
-  if (reply.result == Result::points_rule) {
-    switch (reply_data(reply).detail) {
-      case points_rule_min:
-        e.details["rule"] = "min";
-        break;
-      case points_rule_balance:
-        e.details["rule"] = "balance";
-        break;
-      case points_rule_max_share:
-        e.details["rule"] = "max_share";
-        break;
-      default:
-        break;
-    }
-  }
-  return e;
-}
-
-// Parses the body; on failure answers 400 and returns false.
-bool read_body(const Request& req, const Responder& respond, json::object* out) {
-  if (auto err = parse_json_object(req.body(), out)) {
-    respond(*err);
-    return false;
-  }
-  return true;
-}
-
-bool finish(ObjectReader& r, const Responder& respond) {
-  if (auto err = r.finish()) {
-    respond(*err);
-    return false;
-  }
-  return true;
-}
-
-Command read_command(CommandKind kind) {
-  Command c{};
-  c.kind = kind;
-  return c;
-}
 
 // --- Members -------------------------------------------------------------------
 
@@ -468,6 +395,8 @@ void bind_ledger_handlers(Router* router, LedgerLink* link) {
     payment_op(link, CommandKind::payment_void, req, std::move(respond));
   });
   bind(RouteId::payment_refund, payment_refund);
+  bind_admin_handlers(router, link);
+  bind_reward_handlers(router, link);
 }
 
 }  // namespace coffer::gateway

@@ -38,7 +38,24 @@ std::shared_ptr<client::Client> LedgerLink::pick() {
   return slot;
 }
 
+void LedgerLink::forget(const std::weak_ptr<client::Client>& failed) {
+  // Destroyed on another thread: this runs on the client's own thread.
+  std::shared_ptr<client::Client> dead;
+  {
+    std::lock_guard lock(mu_);
+    auto f = failed.lock();
+    for (auto& slot : pool_)
+      if (slot && slot == f) dead = std::move(slot);
+  }
+  if (dead) std::thread([d = std::move(dead)]() mutable { d.reset(); }).detach();
+}
+
 void LedgerLink::submit(std::vector<Command> commands, client::Client::Callback done) {
+  submit(std::move(commands), {}, std::move(done));
+}
+
+void LedgerLink::submit(std::vector<Command> commands, std::vector<CommandText> texts,
+                        client::Client::Callback done) {
   auto c = pick();
   if (!c) {
     if (metrics_) metrics_->record_error(MetricError::ledger_error);
@@ -46,13 +63,14 @@ void LedgerLink::submit(std::vector<Command> commands, client::Client::Callback 
   }
   auto start = std::chrono::steady_clock::now();
   auto* metrics = metrics_;
-  // The client keeps the commands' bytes until the call completes; `commands`
-  // is moved into the callback to live that long.
-  auto held = std::make_shared<std::vector<Command>>(std::move(commands));
+  // The client keeps the commands' bytes until the call completes; they are
+  // moved into the callback to live that long.
+  auto held = std::make_shared<std::pair<std::vector<Command>, std::vector<CommandText>>>(
+      std::move(commands), std::move(texts));
   // A weak reference: the client owns this callback, so a strong one would keep
   // the client alive forever (and destroy it on its own thread).
   std::weak_ptr<client::Client> weak = c;
-  c->submit(*held,
+  c->submit(held->first, held->second,
             [this, weak, held, start, metrics, done = std::move(done)](client::SubmitResult r) {
               if (metrics) {
                 auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -60,20 +78,31 @@ void LedgerLink::submit(std::vector<Command> commands, client::Client::Callback 
                 metrics->record_ledger_round_trip(static_cast<uint64_t>(us.count()));
                 if (r.status != Result::ok) metrics->record_error(MetricError::ledger_error);
               }
-              if (r.status == Result::unavailable) {
-                // The client gave up reconnecting: drop it so the next call opens anew.
-                // It is destroyed on another thread: this callback runs on its thread.
-                std::shared_ptr<client::Client> dead;
-                {
-                  std::lock_guard lock(mu_);
-                  auto failed = weak.lock();
-                  for (auto& slot : pool_)
-                    if (slot && slot == failed) dead = std::move(slot);
-                }
-                if (dead) std::thread([d = std::move(dead)]() mutable { d.reset(); }).detach();
-              }
+              if (r.status == Result::unavailable) forget(weak);
               done(std::move(r));
             });
+}
+
+void LedgerLink::query(client::Query q, client::Client::QueryCallback done) {
+  auto c = pick();
+  if (!c) {
+    if (metrics_) metrics_->record_error(MetricError::ledger_error);
+    return done(client::QueryResult{Result::unavailable, {}, {}});
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto* metrics = metrics_;
+  std::weak_ptr<client::Client> weak = c;
+  c->query(std::move(q),
+           [this, weak, start, metrics, done = std::move(done)](client::QueryResult r) {
+             if (metrics) {
+               auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now() - start);
+               metrics->record_ledger_round_trip(static_cast<uint64_t>(us.count()));
+               if (r.status != Result::ok) metrics->record_error(MetricError::ledger_error);
+             }
+             if (r.status == Result::unavailable) forget(weak);
+             done(std::move(r));
+           });
 }
 
 void LedgerLink::probe(std::function<void(bool)> done) {

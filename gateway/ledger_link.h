@@ -37,6 +37,11 @@ class LedgerLink {
   // failure status (UNAVAILABLE when no connection could be made). `done` runs
   // on a client thread: keep it short.
   void submit(std::vector<Command> commands, client::Client::Callback done);
+  // The same with texts beside the commands (core/command_text.h).
+  void submit(std::vector<Command> commands, std::vector<CommandText> texts,
+              client::Client::Callback done);
+  // A query of the state store (client::Client::query).
+  void query(client::Query query, client::Client::QueryCallback done);
 
   // One round trip through the core queue (a lookup); true if it answered.
   void probe(std::function<void(bool healthy)> done);
@@ -44,6 +49,8 @@ class LedgerLink {
  private:
   // A connected client for the next call, or null if the ledger is unreachable.
   std::shared_ptr<client::Client> pick();
+  // Drops `failed` from the pool (it gave up reconnecting): the next call opens anew.
+  void forget(const std::weak_ptr<client::Client>& failed);
 
   LedgerLinkOptions options_;
   Metrics* metrics_;

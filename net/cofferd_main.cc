@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
     // Waits when the store's queue is full: backpressure on the whole pipeline
     // rather than a gap in history. A failed store keeps its sticky error,
     // which followers_healthy turns into STORAGE_ERROR for every later write.
-    (void)store->submit(storage::EffectBatch{first_seq, last_seq, std::move(effects)});
+    (void)store->submit(storage::EffectBatch{first_seq, last_seq, std::move(effects), {}});
   };
   sequencer_options.followers_healthy = [&store] { return store->error().ok(); };
   sequencer_options.checkpoint_interval_ms = checkpoint_interval_s * 1000;

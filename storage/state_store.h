@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -58,6 +59,14 @@ struct StateStoreOptions {
   std::function<void(const std::string&)> log;  // nullptr: stderr
 };
 
+// A text kept beside command `seq` (core/command_text.h).
+struct StoredText {
+  uint64_t seq = 0;
+  Id128 key{};
+  uint64_t group = 0;
+  std::string text;
+};
+
 // The effects of the commands first_seq..last_seq (all of them: a command's
 // effects are never split between batches). Commands without effects still
 // advance last_applied_seq.
@@ -65,6 +74,8 @@ struct EffectBatch {
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
   std::vector<Effect> effects;  // seq order, each seq within [first_seq, last_seq]
+  // The kept texts of these commands (core/command_text.h text_kept), seq order.
+  std::vector<StoredText> texts;
 };
 
 // One balance change of one account.
@@ -94,6 +105,44 @@ struct HistoryPage {
   std::vector<HistoryEntry> entries;  // newest first
   HistoryCursor next;                 // at_start(): no more entries
   uint64_t as_of_seq = 0;             // the snapshot read: last applied seq in it
+};
+
+// Texts of one group, ordered by key; `next` is the key to pass as `after`
+// for the following page (zero: no more).
+struct TextGroupPage {
+  std::vector<std::pair<Id128, std::string>> texts;
+  Id128 next{};
+};
+
+// Gifts (SPEC G1) from the transfers with code_gift, newest first.
+enum class GiftDirection : uint8_t { sent, received };
+struct GiftEntry {
+  uint64_t seq = 0;
+  uint64_t time_us = 0;
+  Id128 gift_id{};  // the transfer id: the gift command's id
+  uint64_t from_member_id = 0;
+  uint64_t to_member_id = 0;
+  int64_t amount = 0;
+};
+struct GiftPage {
+  std::vector<GiftEntry> entries;
+  uint64_t next_before_seq = 0;  // 0: no more
+};
+
+// Withdrawals (SPEC D3) by their current state (core WithdrawalState), oldest
+// first: a review queue. From the withdrawal holds: created = pending, posted =
+// approved, voided = rejected.
+struct WithdrawalEntry {
+  uint64_t seq = 0;  // of the command that put it in this state
+  uint64_t time_us = 0;
+  Id128 withdrawal_id{};  // the hold's id: the withdrawal command's id
+  uint64_t member_id = 0;
+  int64_t amount = 0;
+  uint8_t state = 0;
+};
+struct WithdrawalPage {
+  std::vector<WithdrawalEntry> entries;
+  uint64_t next_after_seq = 0;  // 0: no more
 };
 
 // Where load_image() puts what it found.
@@ -166,6 +215,19 @@ class StateStore {
   // History of one account, newest first, at most `limit` (<= kHistoryPageLimitMax)
   // entries from `from`. One read transaction, one cursor walk.
   Status history(uint64_t account_id, HistoryCursor from, uint32_t limit, HistoryPage* page) const;
+  // The texts under `keys` (nullopt: none), in the order of `keys`.
+  Status texts(std::span<const Id128> keys, std::vector<std::optional<std::string>>* out) const;
+  // Texts of `group` with key > `after` (zero: from the first), at most limit.
+  Status texts_in_group(uint64_t group, Id128 after, uint32_t limit, TextGroupPage* page) const;
+  // History (SPEC M3, P3) of a member's wallet (asset_wallet) or points account,
+  // newest first; an unknown member or asset gives an empty page.
+  Status member_history(uint64_t member_id, Asset asset, HistoryCursor from, uint32_t limit,
+                        HistoryPage* page) const;
+  // Gifts a member sent or received with seq < before_seq (0: from the newest).
+  Status gifts(uint64_t member_id, GiftDirection direction, uint64_t before_seq, uint32_t limit,
+               GiftPage* page) const;
+  // Withdrawals now in `state` that entered it after `after_seq`, oldest first.
+  Status withdrawals(uint8_t state, uint64_t after_seq, uint32_t limit, WithdrawalPage* page) const;
   // Effects stored under `kind` with seq >= from_seq, oldest first, at most limit.
   Status records(EffectKind kind, uint64_t from_seq, uint32_t limit,
                  std::vector<Effect>* out) const;

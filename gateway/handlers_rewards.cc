@@ -1,0 +1,9 @@
+#include "gateway/handlers_rewards.h"
+
+#include "gateway/handler_util.h"
+
+namespace coffer::gateway {
+
+void bind_reward_handlers(Router*, LedgerLink*) {}
+
+}  // namespace coffer::gateway
