@@ -70,10 +70,8 @@ Domain::Domain(Engine engine, const LedgerConfig& config)
 }
 
 Id128 Domain::leg_id(const Id128& record, uint32_t leg) {
-  // Invertible (xor with a per-leg constant), so a settled leg finds its record.
-  static constexpr uint64_t salt[pending_per_record_max + 1] = {
-      0x5bd1e9955bd1e995ull, 0x27d4eb2f165667c5ull, 0x85ebca77c2b2ae63ull, 0xc2b2ae3d27d4eb4full};
-  return Id128{record.lo ^ salt[leg], record.hi ^ (salt[leg] >> 7)};
+  static_assert(pending_per_record_max + 1 == domain_leg_count);
+  return domain_leg_id(record, leg);
 }
 
 void Domain::ensure_system(const Command& c, EffectSink& sink) {

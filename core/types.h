@@ -626,6 +626,17 @@ enum TransferCode : uint16_t {
   code_cash_recharge = 18,
 };
 
+// The ids of the holds/grants/transfers a domain record makes: leg k (0..3)
+// of record `record`. Invertible (xor with a per-leg constant): applied again to
+// a leg's id it gives the record's id, so a settled leg finds its record and a
+// history entry (whose ref is the leg id) finds the command that made it.
+inline constexpr uint32_t domain_leg_count = 4;
+inline Id128 domain_leg_id(const Id128& record, uint32_t leg) {
+  constexpr uint64_t salt[domain_leg_count] = {0x5bd1e9955bd1e995ull, 0x27d4eb2f165667c5ull,
+                                               0x85ebca77c2b2ae63ull, 0xc2b2ae3d27d4eb4full};
+  return Id128{record.lo ^ salt[leg], record.hi ^ (salt[leg] >> 7)};
+}
+
 // ---- Builders (zero everything they do not set) -------------------------------
 
 inline Command make_create_account(Id128 id, uint64_t account_id, Asset asset, AccountKind kind,
