@@ -133,7 +133,9 @@ int main(int argc, char** argv) {
   LedgerLink link(link_options, &metrics);
   bind_builtin_routes(&router, &metrics,
                       [&link](std::function<void(bool)> done) { link.probe(std::move(done)); });
-  bind_ledger_handlers(&router, &link);
+  // TODO(admin handlers): --voucher-secret-file, else derived from the token.
+  HandlerOptions handler_options;
+  bind_ledger_handlers(&router, &link, handler_options);
   // Without the WeChat Pay flags the notify URL answers 503 (API.md). Until the
   // ledger client is wired into the gateway, a confirmation cannot reach the
   // ledger: answered 500 FAIL, so WeChat Pay keeps the notification and retries.

@@ -368,7 +368,7 @@ void payment_refund(LedgerLink* link, const Request& req, Responder respond) {
 
 }  // namespace
 
-void bind_ledger_handlers(Router* router, LedgerLink* link) {
+void bind_ledger_handlers(Router* router, LedgerLink* link, const HandlerOptions& options) {
   COFFER_ASSERT(router != nullptr && link != nullptr);
   auto bind = [&](RouteId id, void (*fn)(LedgerLink*, const Request&, Responder)) {
     router->bind(id, [link, fn](const Request& req, Responder respond) {
@@ -396,7 +396,7 @@ void bind_ledger_handlers(Router* router, LedgerLink* link) {
   });
   bind(RouteId::payment_refund, payment_refund);
   bind_admin_handlers(router, link);
-  bind_reward_handlers(router, link);
+  bind_reward_handlers(router, link, options.voucher_code_secret);
 }
 
 }  // namespace coffer::gateway

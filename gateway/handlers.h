@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "gateway/codes.h"
 #include "gateway/ledger_link.h"
 #include "gateway/router.h"
 
@@ -39,7 +40,13 @@ static_assert(order_ref_length_max <= json_string_length_default_max);
 // The 64-bit phone hash core keys members by; 0 is reserved for "no phone".
 uint64_t phone_hash(std::string_view phone);
 
-// Binds every route above. `link` must outlive the router's use.
-void bind_ledger_handlers(Router* router, LedgerLink* link);
+struct HandlerOptions {
+  // The key of the voucher codes' keyed hash (gateway/codes.h): every gateway
+  // of one ledger must use the same one.
+  CodeSecret voucher_code_secret{};
+};
+
+// Binds every ledger-backed route. `link` must outlive the router's use.
+void bind_ledger_handlers(Router* router, LedgerLink* link, const HandlerOptions& options);
 
 }  // namespace coffer::gateway

@@ -4,6 +4,6 @@
 
 namespace coffer::gateway {
 
-void bind_reward_handlers(Router*, LedgerLink*) {}
+void bind_reward_handlers(Router*, LedgerLink*, const CodeSecret&) {}
 
 }  // namespace coffer::gateway
