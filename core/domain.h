@@ -417,6 +417,12 @@ class Domain {
   Result payment_refund(const Command& c, Reply& reply, EffectSink& sink);
   Result payment_confirm_external(const Command& c, Reply& reply, EffectSink& sink);
   void payment_reply(const Payment& p, uint64_t now_us, Reply& reply) const;
+  // Shared by capture, void and confirm_external (payments.cc). index = none
+  // with ok: a repeat of the payment's last operation, already answered.
+  Result find_payment_op(const Command& c, Reply& reply, uint32_t* index) const;
+  Result move_payment_legs(const Command& c, const Payment& p, const int64_t take[3],
+                           EffectSink& sink);
+  void finish_payment_op(const Command& c, Payment& p, Reply& reply);
   void refund_reply(const Refund& r, Reply& reply) const;
   void payment_settled(const PendingTransfer& p);
   Result method_set(const Command& c);  // recharges.cc

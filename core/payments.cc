@@ -150,32 +150,23 @@ Result Domain::payment_create(const Command& c, Reply& reply, EffectSink& sink) 
   return Result::ok;
 }
 
-Result Domain::payment_capture(const Command& c, Reply& reply, EffectSink& sink) {
-  const PaymentOpBody& b = c.body.payment_op;
-  if (b.amount < 0 || b.amount > domain_amount_max || !b.channel_txn.is_zero()) {
-    return Result::invalid_request;
-  }
-  const uint32_t i = payments_.find(b.payment_id);
-  if (i == none) return Result::not_found;
-  Payment& p = payments_[i];
-  if (p.op_id == c.id) {
-    if (p.op_fingerprint != engine_.fingerprint()) return Result::id_reused;
-    payment_reply(p, c.time_us, reply);
-    reply.flags |= reply_flag_replayed;
-    return Result::ok;
-  }
-  if (p.state != payment_held || c.time_us >= p.expires_us) return Result::invalid_state;
-  const int64_t amount = b.amount == 0 ? p.amount : b.amount;
-  if (amount > p.amount) return Result::limit_exceeded;
-  const uint64_t merchant_id = merchants_[p.merchant].merchant_id;
-  if (!settlement_room(merchant_id, p.store_id, c.time_us)) return Result::capacity_exhausted;
-  // Points and their value in proportion (floor); the wallet covers the rest,
-  // which never exceeds its hold (C - floor(V C / A) <= W when A = W + V).
-  int64_t take[3];
-  take[leg_points] = scale(p.parts[leg_points], amount, p.amount);
-  take[leg_value] = scale(p.parts[leg_value], amount, p.amount);
-  take[leg_wallet] = amount - take[leg_value];
-  COFFER_ASSERT(take[leg_wallet] >= 0 && take[leg_wallet] <= p.parts[leg_wallet]);
+// Capture, void and confirm address an existing payment, which remembers its
+// last operation: repeating that operation answers its first result.
+Result Domain::find_payment_op(const Command& c, Reply& reply, uint32_t* index) const {
+  *index = payments_.find(c.body.payment_op.payment_id);
+  if (*index == none) return Result::not_found;
+  const Payment& p = payments_[*index];
+  if (p.op_id != c.id) return Result::ok;
+  if (p.op_fingerprint != engine_.fingerprint()) return Result::id_reused;
+  payment_reply(p, c.time_us, reply);
+  reply.flags |= reply_flag_replayed;
+  *index = none;  // answered
+  return Result::ok;
+}
+
+// Every held leg at once: post take[k] of it (> 0) or release it (0).
+Result Domain::move_payment_legs(const Command& c, const Payment& p, const int64_t take[3],
+                                 EffectSink& sink) {
   engine_.begin(sink);
   for (uint32_t k = 0; k < 3; k++) {
     if (p.parts[k] == 0) continue;
@@ -188,44 +179,56 @@ Result Domain::payment_capture(const Command& c, Reply& reply, EffectSink& sink)
     }
   }
   engine_.commit();
+  return Result::ok;
+}
+
+void Domain::finish_payment_op(const Command& c, Payment& p, Reply& reply) {
+  p.op_id = c.id;
+  p.op_fingerprint = engine_.fingerprint();
+  payment_reply(p, c.time_us, reply);
+}
+
+Result Domain::payment_capture(const Command& c, Reply& reply, EffectSink& sink) {
+  const PaymentOpBody& b = c.body.payment_op;
+  if (b.amount < 0 || b.amount > domain_amount_max || !b.channel_txn.is_zero()) {
+    return Result::invalid_request;
+  }
+  uint32_t i;
+  if (const Result r = find_payment_op(c, reply, &i); r != Result::ok || i == none) return r;
+  Payment& p = payments_[i];
+  if (p.state != payment_held || c.time_us >= p.expires_us) return Result::invalid_state;
+  const int64_t amount = b.amount == 0 ? p.amount : b.amount;
+  if (amount > p.amount) return Result::limit_exceeded;
+  const uint64_t merchant_id = merchants_[p.merchant].merchant_id;
+  if (!settlement_room(merchant_id, p.store_id, c.time_us)) return Result::capacity_exhausted;
+  // Points and their value in proportion (floor); the wallet covers the rest,
+  // which never exceeds its hold (C - floor(V C / A) <= W when A = W + V).
+  int64_t take[3];
+  take[leg_points] = scale(p.parts[leg_points], amount, p.amount);
+  take[leg_value] = scale(p.parts[leg_value], amount, p.amount);
+  take[leg_wallet] = amount - take[leg_value];
+  COFFER_ASSERT(take[leg_wallet] >= 0 && take[leg_wallet] <= p.parts[leg_wallet]);
+  if (const Result r = move_payment_legs(c, p, take, sink); r != Result::ok) return r;
   p.state = payment_captured;
   p.captured = amount;
   for (uint32_t k = 0; k < 3; k++)
     p.captured_parts[k] = take[k];
   settle(Settle::payment, merchant_id, p.store_id, c.time_us, amount);
-  p.op_id = c.id;
-  p.op_fingerprint = engine_.fingerprint();
-  payment_reply(p, c.time_us, reply);
+  finish_payment_op(c, p, reply);
   return Result::ok;
 }
 
 Result Domain::payment_void(const Command& c, Reply& reply, EffectSink& sink) {
   const PaymentOpBody& b = c.body.payment_op;
   if (b.amount != 0 || !b.channel_txn.is_zero()) return Result::invalid_request;
-  const uint32_t i = payments_.find(b.payment_id);
-  if (i == none) return Result::not_found;
+  uint32_t i;
+  if (const Result r = find_payment_op(c, reply, &i); r != Result::ok || i == none) return r;
   Payment& p = payments_[i];
-  if (p.op_id == c.id) {
-    if (p.op_fingerprint != engine_.fingerprint()) return Result::id_reused;
-    payment_reply(p, c.time_us, reply);
-    reply.flags |= reply_flag_replayed;
-    return Result::ok;
-  }
   if (!open_state(p.state) || c.time_us >= p.expires_us) return Result::invalid_state;
-  engine_.begin(sink);
-  for (uint32_t k = 0; k < 3; k++) {
-    if (p.parts[k] == 0) continue;
-    const Result r = engine_.release(c, leg_id(p.id, k), sink);
-    if (r != Result::ok) {
-      engine_.abort(sink);
-      return r;
-    }
-  }
-  engine_.commit();
+  const int64_t release_all[3] = {0, 0, 0};
+  if (const Result r = move_payment_legs(c, p, release_all, sink); r != Result::ok) return r;
   p.state = payment_voided;
-  p.op_id = c.id;
-  p.op_fingerprint = engine_.fingerprint();
-  payment_reply(p, c.time_us, reply);
+  finish_payment_op(c, p, reply);
   return Result::ok;
 }
 
@@ -233,40 +236,23 @@ Result Domain::payment_void(const Command& c, Reply& reply, EffectSink& sink) {
 Result Domain::payment_confirm_external(const Command& c, Reply& reply, EffectSink& sink) {
   const PaymentOpBody& b = c.body.payment_op;
   if (b.amount <= 0 || b.channel_txn.is_zero()) return Result::invalid_request;
-  const uint32_t i = payments_.find(b.payment_id);
-  if (i == none) return Result::not_found;
+  uint32_t i;
+  if (const Result r = find_payment_op(c, reply, &i); r != Result::ok || i == none) return r;
   Payment& p = payments_[i];
-  if (p.op_id == c.id) {
-    if (p.op_fingerprint != engine_.fingerprint()) return Result::id_reused;
-    payment_reply(p, c.time_us, reply);
-    reply.flags |= reply_flag_replayed;
-    return Result::ok;
-  }
   if (p.state != payment_awaiting_external || c.time_us >= p.expires_us) {
     return Result::invalid_state;
   }
   if (b.amount != p.parts[part_external]) return Result::invalid_request;
   const uint64_t merchant_id = merchants_[p.merchant].merchant_id;
   if (!settlement_room(merchant_id, p.store_id, c.time_us)) return Result::capacity_exhausted;
-  engine_.begin(sink);
-  for (uint32_t k = 0; k < 3; k++) {
-    if (p.parts[k] == 0) continue;
-    const Result r = engine_.post(c, leg_id(p.id, k), p.parts[k], sink);
-    if (r != Result::ok) {
-      engine_.abort(sink);
-      return r;
-    }
-  }
-  engine_.commit();
+  if (const Result r = move_payment_legs(c, p, p.parts, sink); r != Result::ok) return r;
   p.state = payment_captured;
   p.captured = p.amount;
   for (uint32_t k = 0; k < 4; k++)
     p.captured_parts[k] = p.parts[k];
   settle(Settle::payment, merchant_id, p.store_id, c.time_us, p.amount);
   p.channel_txn = b.channel_txn;
-  p.op_id = c.id;
-  p.op_fingerprint = engine_.fingerprint();
-  payment_reply(p, c.time_us, reply);
+  finish_payment_op(c, p, reply);
   return Result::ok;
 }
 
