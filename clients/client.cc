@@ -21,19 +21,39 @@
 #include "net/command_codec.h"
 #include "net/constants.h"
 #include "net/frame_codec.h"
+#include "net/query_codec.h"
 #include "net/wire.h"
 
 namespace coffer::client {
+
+// The client's query types mirror the wire's (net/query_codec.h).
+static_assert(query_limit_max == net::query_limit_max && query_ids_max == net::query_ids_max);
+static_assert(uint16_t(QueryKind::texts) == uint16_t(net::QueryKind::texts) &&
+              uint16_t(QueryKind::texts_in_group) == uint16_t(net::QueryKind::texts_in_group) &&
+              uint16_t(QueryKind::history) == uint16_t(net::QueryKind::history) &&
+              uint16_t(QueryKind::gifts_sent) == uint16_t(net::QueryKind::gifts_sent) &&
+              uint16_t(QueryKind::gifts_received) == uint16_t(net::QueryKind::gifts_received) &&
+              uint16_t(QueryKind::withdrawals) == uint16_t(net::QueryKind::withdrawals) &&
+              net::query_kind_max == 6);
+
 namespace {
 
 constexpr uint32_t backoff_ms_max = 2'000;
 constexpr size_t read_chunk_size = 64 * 1024;
 
+// One submit() or query() call. A query travels alone in its frame; command
+// calls are packed together.
 struct Call {
   std::vector<Command> commands;
+  std::vector<CommandText> texts;  // indexes relative to this call's commands
+  size_t text_bytes = 0;
   Client::Callback done;
+  std::vector<std::byte> query_body;  // a query: its encoded body (commands empty)
+  Client::QueryCallback query_done;
   uint32_t attempts = 0;  // frames this call was sent in
+  bool is_query() const { return query_done != nullptr; }
   bool idempotent() const {
+    if (is_query()) return true;  // reads change nothing
     for (const Command& c : commands) {
       if (c.id.is_zero() && c.kind != CommandKind::lookup_account && c.kind != CommandKind::tick)
         return false;
@@ -44,11 +64,42 @@ struct Call {
 
 struct InFlight {
   uint64_t request_id;
+  bool query = false;  // its reply is a query_reply
   std::vector<std::unique_ptr<Call>> calls;
 };
 
+// A call that failed as a whole (or, for commands, succeeded with `replies`).
 void complete(std::unique_ptr<Call>& call, Result status, std::vector<Reply> replies = {}) {
-  if (call->done) call->done(SubmitResult{status, std::move(replies)});
+  if (call->is_query()) {
+    call->query_done(QueryResult{status, {}, {}});
+  } else if (call->done) {
+    call->done(SubmitResult{status, std::move(replies)});
+  }
+}
+
+QueryResult to_result(net::QueryAnswer&& a) {
+  QueryResult r;
+  r.status = a.status;
+  r.next = QueryCursor{a.next.seq, a.next.ordinal, a.next.key};
+  r.rows.resize(a.rows.size());
+  for (size_t i = 0; i < a.rows.size(); i++) {
+    net::QueryRowData& w = a.rows[i];
+    QueryRow& row = r.rows[i];
+    row.seq = w.seq;
+    row.time_us = w.time_us;
+    row.id = w.id;
+    row.effect_kind = w.effect_kind;
+    row.code = w.code;
+    row.amount = w.amount;
+    row.balance_after = w.balance_after;
+    row.held_after = w.held_after;
+    row.maturing_after = w.maturing_after;
+    row.from_member_id = w.from_member_id;
+    row.to_member_id = w.to_member_id;
+    row.state = w.state;
+    row.text = std::move(w.text);
+  }
+  return r;
 }
 
 bool send_all(int fd, std::span<const std::byte> bytes) {
@@ -119,13 +170,15 @@ struct Client::State {
   uint64_t next_request_id = 1;
   uint32_t batch_size_max = 0;
   uint32_t in_flight_frames_max = 0;
+  uint32_t frame_body_size_max = net::hello_body_size_max;  // the server's, after the hello
   std::thread sender;
   std::thread reader;
 
   std::atomic<uint64_t> calls{0}, frames_sent{0}, commands_sent{0}, reconnects{0}, calls_retried{0};
 
   // Connects and says hello; on success sets fd and limits (caller holds no lock).
-  ConnectStatus dial(int* fd_out, uint32_t* batch_max, uint32_t* in_flight_max);
+  ConnectStatus dial(int* fd_out, uint32_t* batch_max, uint32_t* in_flight_max, uint32_t* body_max);
+  void enqueue(std::unique_ptr<Call> call);
   bool reconnect();
   void sender_loop();
   void reader_loop(int fd);
@@ -134,7 +187,8 @@ struct Client::State {
   void fail_pending(std::unique_lock<std::mutex>& lock, Result status);
 };
 
-ConnectStatus Client::State::dial(int* fd_out, uint32_t* batch_max, uint32_t* in_flight_max) {
+ConnectStatus Client::State::dial(int* fd_out, uint32_t* batch_max, uint32_t* in_flight_max,
+                                  uint32_t* body_max) {
   std::string error;
   int sock = open_socket(options.host, options.port, options.connect_timeout_ms, &error);
   if (sock < 0) return ConnectStatus{Result::unavailable, error};
@@ -191,6 +245,8 @@ ConnectStatus Client::State::dial(int* fd_out, uint32_t* batch_max, uint32_t* in
     *batch_max = std::max(1u, pick(options.batch_size_max, ok.limits.batch_size_max));
     *in_flight_max =
         std::max(1u, pick(options.in_flight_frames_max, ok.limits.in_flight_frames_max));
+    *body_max = std::clamp(ok.limits.frame_body_size_max, net::hello_body_size_max,
+                           net::frame_body_size_max);
     *fd_out = sock;
     return ConnectStatus{};
   }
@@ -204,12 +260,13 @@ bool Client::State::reconnect() {
       if (closing) return false;
     }
     int fd_new = -1;
-    uint32_t batch_max = 0, in_flight_max = 0;
-    if (dial(&fd_new, &batch_max, &in_flight_max).ok()) {
+    uint32_t batch_max = 0, in_flight_max = 0, body_max = 0;
+    if (dial(&fd_new, &batch_max, &in_flight_max, &body_max).ok()) {
       std::lock_guard lock(mu);
       fd = fd_new;
       batch_size_max = batch_max;
       in_flight_frames_max = in_flight_max;
+      frame_body_size_max = body_max;
       connected = true;
       reconnects.fetch_add(1);
       reader = std::thread([this, fd_new] { reader_loop(fd_new); });
@@ -262,6 +319,7 @@ void Client::State::handle_break(std::unique_lock<std::mutex>& lock) {
 void Client::State::sender_loop() {
   std::unique_lock lock(mu);
   std::vector<Command> batch;
+  std::vector<CommandText> batch_texts;
   while (true) {
     cv.wait(lock, [this] {
       return closing || broken || (!connected && !pending.empty()) ||
@@ -279,17 +337,51 @@ void Client::State::sender_loop() {
       if (!ok) fail_pending(lock, Result::unavailable);
       continue;
     }
-    // Coalesce: every queued call that fits, whole, into one frame.
     InFlight frame;
     frame.request_id = next_request_id++;
-    size_t count = 0;
-    while (!pending.empty() && count + pending.front()->commands.size() <= batch_size_max) {
-      count += pending.front()->commands.size();
+    if (pending.front()->is_query()) {
+      // A query goes alone in its frame.
+      if (pending.front()->query_body.size() > frame_body_size_max) {
+        std::unique_ptr<Call> call = std::move(pending.front());
+        pending.pop_front();
+        lock.unlock();
+        complete(call, Result::invalid_request);
+        lock.lock();
+        continue;
+      }
+      frame.query = true;
+      pending.front()->attempts++;
+      frame.calls.push_back(std::move(pending.front()));
+      pending.pop_front();
+      const uint64_t request_id = frame.request_id;
+      const int fd_now = fd;
+      const auto bytes = net::encode_query_frame(request_id, frame.calls.front()->query_body);
+      in_flight.push_back(std::move(frame));
+      lock.unlock();
+      const bool sent = send_all(fd_now, bytes);
+      frames_sent.fetch_add(1, std::memory_order_relaxed);
+      lock.lock();
+      if (!sent) broken = true;
+      continue;
+    }
+    // Coalesce: every queued command call that fits, whole, into one frame:
+    // within the server's batch size and frame body limits.
+    size_t count = 0, text_count = 0, text_bytes = 0;
+    while (!pending.empty() && !pending.front()->is_query()) {
+      const Call& next = *pending.front();
+      if (count + next.commands.size() > batch_size_max ||
+          net::command_batch_size_bound(count + next.commands.size(),
+                                        text_count + next.texts.size(),
+                                        text_bytes + next.text_bytes) > frame_body_size_max)
+        break;
+      count += next.commands.size();
+      text_count += next.texts.size();
+      text_bytes += next.text_bytes;
       pending.front()->attempts++;
       frame.calls.push_back(std::move(pending.front()));
       pending.pop_front();
     }
-    if (frame.calls.empty()) {  // the server lowered the limit below a queued call
+    if (frame.calls.empty()) {  // the server lowered a limit below a queued call
       std::unique_ptr<Call> call = std::move(pending.front());
       pending.pop_front();
       lock.unlock();
@@ -297,14 +389,24 @@ void Client::State::sender_loop() {
       lock.lock();
       continue;
     }
+    // Each call's texts follow its commands: their indexes move by the
+    // commands packed before it.
     batch.clear();
-    for (auto& call : frame.calls)
+    batch_texts.clear();
+    for (auto& call : frame.calls) {
+      const auto offset = uint32_t(batch.size());
+      for (const CommandText& t : call->texts) {
+        batch_texts.push_back(t);
+        batch_texts.back().index += offset;
+      }
       batch.insert(batch.end(), call->commands.begin(), call->commands.end());
+    }
     const uint64_t request_id = frame.request_id;
     const int fd_now = fd;
     in_flight.push_back(std::move(frame));
     lock.unlock();
-    const auto bytes = net::encode_request_frame(request_id, net::encode_command_batch(batch));
+    const auto bytes =
+        net::encode_request_frame(request_id, net::encode_command_batch(batch, batch_texts));
     const bool sent = send_all(fd_now, bytes);
     frames_sent.fetch_add(1, std::memory_order_relaxed);
     commands_sent.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -339,14 +441,18 @@ void Client::State::reader_loop(int fd_read) {
     while (ok && !input.empty()) {
       net::DecodeStatus st = decoder.decode(input, frame);
       if (st == net::DecodeStatus::need_more) break;
-      if (st == net::DecodeStatus::error || frame.header.type != net::FrameType::reply) {
+      if (st == net::DecodeStatus::error || (frame.header.type != net::FrameType::reply &&
+                                             frame.header.type != net::FrameType::query_reply)) {
         ok = false;  // error frame (e.g. UNAVAILABLE at stop, idle timeout) or garbage
         break;
       }
+      // The server answers in order: the reply must be the oldest frame's,
+      // by request id and by kind (a query's answer is a query_reply).
       InFlight done;
       {
         std::lock_guard lock(mu);
-        if (in_flight.empty() || in_flight.front().request_id != frame.header.request_id) {
+        if (in_flight.empty() || in_flight.front().request_id != frame.header.request_id ||
+            in_flight.front().query != (frame.header.type == net::FrameType::query_reply)) {
           ok = false;
           break;
         }
@@ -354,6 +460,14 @@ void Client::State::reader_loop(int fd_read) {
         in_flight.pop_front();
       }
       cv.notify_all();
+      if (done.query) {
+        net::QueryAnswer answer;
+        if (!net::decode_query_reply(frame.body, &answer)) {
+          answer = net::QueryAnswer{Result::unavailable, {}, {}};  // a server bug
+        }
+        done.calls.front()->query_done(to_result(std::move(answer)));
+        continue;
+      }
       Result error = Result::ok;
       size_t total = 0;
       for (auto& call : done.calls)
@@ -384,13 +498,14 @@ ConnectStatus Client::connect(const ClientOptions& options, std::unique_ptr<Clie
   auto state = std::make_unique<State>();
   state->options = options;
   int fd = -1;
-  uint32_t batch_max = 0, in_flight_max = 0;
-  ConnectStatus st = state->dial(&fd, &batch_max, &in_flight_max);
+  uint32_t batch_max = 0, in_flight_max = 0, body_max = 0;
+  ConnectStatus st = state->dial(&fd, &batch_max, &in_flight_max, &body_max);
   if (!st.ok()) return st;
   State* s = state.get();
   s->fd = fd;
   s->batch_size_max = batch_max;
   s->in_flight_frames_max = in_flight_max;
+  s->frame_body_size_max = body_max;
   s->connected = true;
   s->reader = std::thread([s, fd] { s->reader_loop(fd); });
   s->sender = std::thread([s] { s->sender_loop(); });
@@ -413,35 +528,66 @@ void Client::close() {
   if (s_->sender.joinable()) s_->sender.join();
 }
 
-void Client::submit(std::span<const Command> commands, Callback done) {
-  auto call = std::make_unique<Call>();
-  call->commands.assign(commands.begin(), commands.end());
-  call->done = std::move(done);
-  s_->calls.fetch_add(1, std::memory_order_relaxed);
-  std::unique_lock lock(s_->mu);
-  if (commands.empty() || commands.size() > s_->batch_size_max || s_->closing) {
+void Client::State::enqueue(std::unique_ptr<Call> call) {
+  calls.fetch_add(1, std::memory_order_relaxed);
+  std::unique_lock lock(mu);
+  Result refused = Result::ok;
+  if (closing) {
+    refused = Result::unavailable;
+  } else if (call->is_query()) {
+    if (call->query_body.size() > frame_body_size_max) refused = Result::invalid_request;
+  } else if (call->commands.empty() || call->commands.size() > batch_size_max ||
+             net::command_batch_size_bound(call->commands.size(), call->texts.size(),
+                                           call->text_bytes) > frame_body_size_max) {
+    refused = Result::invalid_request;
+  }
+  if (refused != Result::ok) {
     lock.unlock();
-    complete(call, s_->closing ? Result::unavailable : Result::invalid_request);
+    complete(call, refused);
     return;
   }
-  s_->pending.push_back(std::move(call));
+  pending.push_back(std::move(call));
   lock.unlock();
-  s_->cv.notify_all();
+  cv.notify_all();
 }
 
-// TEMPORARY (session 2 scaffolding): texts are not sent yet and queries are
-// refused; the wire support replaces both.
+void Client::submit(std::span<const Command> commands, Callback done) {
+  submit(commands, {}, std::move(done));
+}
+
 void Client::submit(std::span<const Command> commands, std::span<const CommandText> texts,
                     Callback done) {
+  auto call = std::make_unique<Call>();
+  call->done = std::move(done);
   if (!command_texts_valid(texts, commands.size())) {
-    done(SubmitResult{Result::invalid_request, {}});
+    s_->calls.fetch_add(1, std::memory_order_relaxed);
+    complete(call, Result::invalid_request);
     return;
   }
-  submit(commands, std::move(done));
+  call->commands.assign(commands.begin(), commands.end());
+  call->texts.assign(texts.begin(), texts.end());
+  for (const CommandText& t : texts)
+    call->text_bytes += t.text.size();
+  s_->enqueue(std::move(call));
 }
 
-void Client::query(Query, QueryCallback done) {
-  done(QueryResult{Result::invalid_request, {}, {}});
+void Client::query(Query q, QueryCallback done) {
+  auto call = std::make_unique<Call>();
+  call->query_done = std::move(done);
+  net::QueryRequest request;
+  request.kind = net::QueryKind(uint16_t(q.kind));
+  request.key = q.key;
+  request.asset = q.asset;
+  request.ids = std::move(q.ids);
+  request.cursor = net::QueryPosition{q.cursor.seq, q.cursor.ordinal, q.cursor.key};
+  request.limit = q.limit;
+  if (!net::query_valid(request)) {
+    s_->calls.fetch_add(1, std::memory_order_relaxed);
+    complete(call, Result::invalid_request);
+    return;
+  }
+  call->query_body = net::encode_query(request);
+  s_->enqueue(std::move(call));
 }
 
 QueryResult Client::query_sync(Query q) {

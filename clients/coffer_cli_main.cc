@@ -238,6 +238,61 @@ int cmd_tick(Context& ctx, const Args&) {
   return run_one(ctx, make_tick(), print_ok);
 }
 
+std::string rfc3339_us(uint64_t time_us) {
+  const time_t s = time_t(time_us / 1'000'000);
+  tm t{};
+  gmtime_r(&s, &t);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", t.tm_year + 1900,
+                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                unsigned(time_us % 1'000'000));
+  return buf;
+}
+
+// History of a member's wallet or points (SPEC M3, P3) from the state store,
+// newest first, page by page until --limit entries.
+int cmd_history(Context& ctx, const Args& a) {
+  uint64_t member_id = 0;
+  const std::string& member = a.positionals[0];
+  auto [ptr, ec] = std::from_chars(member.data(), member.data() + member.size(), member_id);
+  if (member.empty() || ec != std::errc() || ptr != member.data() + member.size() || member_id == 0)
+    return usage_error("MEMBER_ID wants a positive decimal number");
+  const std::string asset = a.has("--asset") ? a.get("--asset") : "wallet";
+  if (asset != "wallet" && asset != "points") return usage_error("--asset wants wallet or points");
+  uint32_t limit = 20;
+  if (a.has("--limit") && (!parse_u32(a.get("--limit"), &limit) || limit == 0 || limit > 100'000))
+    return usage_error("--limit wants 1..100000");
+  if (int rc = ctx.connect(); rc != exit_ok) return rc;
+  client::Query q;
+  q.kind = client::QueryKind::history;
+  q.key = member_id;
+  q.asset = asset == "wallet" ? asset_wallet : asset_points;
+  uint32_t printed = 0;
+  while (printed < limit) {
+    q.limit = std::min(limit - printed, client::query_limit_max);
+    client::QueryResult r = ctx.client->query_sync(q);
+    if (r.status != Result::ok) {
+      std::fprintf(stderr, "coffer: %s (%u)\n", std::string(result_name(r.status)).c_str(),
+                   unsigned(r.status));
+      return r.status == Result::unavailable ? exit_unavailable : exit_refused;
+    }
+    for (const client::QueryRow& row : r.rows) {
+      std::printf(
+          "%s seq %llu amount %lld balance %lld held %lld maturing %lld code %u id %016llx%016llx",
+          rfc3339_us(row.time_us).c_str(), (unsigned long long)row.seq, (long long)row.amount,
+          (long long)row.balance_after, (long long)row.held_after, (long long)row.maturing_after,
+          unsigned(row.code), (unsigned long long)row.id.hi, (unsigned long long)row.id.lo);
+      if (row.text) std::printf(" text %s", row.text->c_str());
+      std::printf("\n");
+      printed++;
+    }
+    if (r.next.at_start() || r.rows.empty()) break;
+    q.cursor = r.next;
+  }
+  if (printed == 0) std::printf("no entries\n");
+  return exit_ok;
+}
+
 struct Subcommand {
   const char* name;
   const char* usage;
@@ -276,6 +331,13 @@ const std::vector<Subcommand>& subcommands() {
       {"void", "void ID                (release a hold)", 1, {}, {}, {}, cmd_void},
       {"balance", "balance ACCOUNT_ID", 1, {}, {}, {}, cmd_balance},
       {"tick", "tick                   (settle due holds and grants now)", 0, {}, {}, {}, cmd_tick},
+      {"history",
+       "history MEMBER_ID [--asset wallet|points] [--limit N]   (newest first, default 20)",
+       1,
+       {"--asset", "--limit"},
+       {},
+       {},
+       cmd_history},
   };
   return table;
 }

@@ -9,12 +9,18 @@
 #include <string>
 #include <thread>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "gateway/api_keys.h"
+#include "gateway/codes.h"
 #include "gateway/handlers.h"
 #include "gateway/http_server.h"
+#include "gateway/ledger_keys.h"
 #include "gateway/ledger_link.h"
 #include "gateway/router.h"
 #include "gateway/routes.h"
+#include "gateway/wechat_confirm.h"
 #include "gateway/wechat_notify.h"
 #include "gateway/wechatpay.h"
 
@@ -55,6 +61,19 @@ std::optional<std::string> read_first_line(const std::string& path) {
   return line;
 }
 
+// Without --voucher-secret-file: HMAC-SHA256(token, "coffer voucher codes").
+// Every gateway of one ledger shares the token, so all of them agree on the
+// voucher codes' keyed hash with no extra set-up.
+bool derive_code_secret(const std::string& token, CodeSecret* secret) {
+  static constexpr std::string_view label = "coffer voucher codes";
+  static_assert(code_secret_size == 32, "HMAC-SHA256 gives 32 bytes");
+  unsigned int size = 0;
+  const unsigned char* out = HMAC(EVP_sha256(), token.data(), static_cast<int>(token.size()),
+                                  reinterpret_cast<const unsigned char*>(label.data()),
+                                  label.size(), secret->data(), &size);
+  return out != nullptr && size == secret->size();
+}
+
 int fail(const std::string& message) {
   std::cerr << "coffer-gateway: " << message << "\n";
   return 2;
@@ -75,6 +94,9 @@ int main(int argc, char** argv) {
      "file whose first line is the bootstrap platform API key")
     ("wechatpay-public-key", po::value<std::string>(), "WeChat Pay platform public key (PEM)")
     ("wechatpay-apiv3-key-file", po::value<std::string>(), "file holding the 32-byte APIv3 key")
+    ("voucher-secret-file", po::value<std::string>(),
+     "file whose first line is the voucher codes' hash key (64 hex digits); without it the key "
+     "is derived from the access token, the same on every gateway of one ledger")
     ("threads", po::value<uint32_t>()->default_value(1), "HTTP I/O threads");
   // clang-format on
   po::variables_map vm;
@@ -118,33 +140,33 @@ int main(int argc, char** argv) {
     if (!st.ok()) return fail("WeChat Pay configuration: " + st.message());
   }
 
-  MemoryKeyResolver keys;
-  Principal bootstrap;
-  bootstrap.role = Role::platform;
-  bootstrap.key_id = key_id(key_hash(*admin_key));
-  keys.add(*admin_key, bootstrap);
+  HandlerOptions handler_options;
+  if (vm.count("voucher-secret-file")) {
+    const std::string path = vm["voucher-secret-file"].as<std::string>();
+    if (auto st = load_code_secret_file(path, &handler_options.voucher_code_secret);
+        st != CodeStatus::ok) {
+      return fail("cannot read the voucher secret from " + path + ": " +
+                  std::string(code_status_name(st)));
+    }
+  } else if (!derive_code_secret(*token, &handler_options.voucher_code_secret)) {
+    return fail("cannot derive the voucher secret from the access token");
+  }
 
   Metrics metrics;
-  Router router(&keys);
   LedgerLinkOptions link_options;
   link_options.host = ledger->host;
   link_options.port = ledger->port;
   link_options.token = *token;
   LedgerLink link(link_options, &metrics);
+  // Keys live in the ledger; the bootstrap key of --admin-key-file is platform.
+  LedgerKeyResolver keys(&link, *admin_key);
+  Router router(&keys);
   bind_builtin_routes(&router, &metrics,
                       [&link](std::function<void(bool)> done) { link.probe(std::move(done)); });
-  // TODO(admin handlers): --voucher-secret-file, else derived from the token.
-  HandlerOptions handler_options;
   bind_ledger_handlers(&router, &link, handler_options);
-  // Without the WeChat Pay flags the notify URL answers 503 (API.md). Until the
-  // ledger client is wired into the gateway, a confirmation cannot reach the
-  // ledger: answered 500 FAIL, so WeChat Pay keeps the notification and retries.
-  router.bind(
-      RouteId::wechatpay_notify,
-      make_wechatpay_notify_handler(
-          wechat.get(), [](const ChannelConfirmation&, std::function<void(ConfirmOutcome)> done) {
-            done(ConfirmOutcome::unavailable);
-          }));
+  // Without the WeChat Pay flags the notify URL answers 503 (API.md).
+  router.bind(RouteId::wechatpay_notify,
+              make_wechatpay_notify_handler(wechat.get(), make_ledger_confirmer(&link)));
 
   // Blocked before any thread starts, so that every thread inherits the mask
   // and the signal reaches sigwait() below.

@@ -50,8 +50,8 @@ bool read_body(const Request& req, const Responder& respond, boost::json::object
 // ObjectReader::finish(); on failure answers 400 and returns false.
 bool finish(ObjectReader& r, const Responder& respond);
 
-// The API error of a failed reply, with the details core gives (POINTS_RULE's
-// rule, LIMIT_EXCEEDED's max_withdrawable, ...).
+// The API error of a failed reply, with POINTS_RULE's "rule"; handlers add the
+// details only they can name (max_withdrawable, redeemed_at, ...).
 ApiError reply_error(const Reply& reply, std::string message);
 
 // Sends one command (and its text, if any: index is set here); the reply goes

@@ -50,6 +50,31 @@ json::object member_json(const Reply& reply, const std::optional<std::string>& p
   return o;
 }
 
+Id128 member_text_key(uint64_t member_id) {
+  return text_key("member", std::to_string(member_id));
+}
+
+// Answers a member reply with its phone from the member's text ("phone":
+// null when none was kept; `fallback` when given and nothing was kept).
+void answer_member(LedgerLink* link, const Reply& reply, unsigned status,
+                   std::optional<std::string> fallback, const Responder& answer) {
+  uint64_t member_id = static_cast<uint64_t>(reply_data(reply).v[0]);
+  client::Query q;
+  q.kind = client::QueryKind::texts;
+  q.ids = {member_text_key(member_id)};
+  link->query(std::move(q),
+              [reply, status, fallback = std::move(fallback), answer](client::QueryResult r) {
+                std::optional<std::string> phone = fallback;
+                if (r.status == Result::ok && !r.rows.empty()) {
+                  json::object text = parse_text(r.rows[0].text);
+                  if (auto it = text.find("phone"); it != text.end() && it->value().is_string()) {
+                    phone = std::string(it->value().as_string());
+                  }
+                }
+                answer(json_response(status, member_json(reply, phone)));
+              });
+}
+
 void member_create(LedgerLink* link, const Request& req, Responder respond) {
   json::object body;
   if (!read_body(req, respond, &body)) return;
@@ -74,19 +99,37 @@ void member_create(LedgerLink* link, const Request& req, Responder respond) {
   c.body.member.member_id = member_id;
   c.body.member.phone_hash = phone ? phone_hash(*phone) : 0;
   c.body.member.group_id = group_id ? static_cast<uint32_t>(*group_id) : 0;
-  call(link, c, std::move(respond), [phone](const Reply& reply, const Responder& answer) {
-    if (reply.result != Result::ok) return answer(reply_error(reply, "member not registered"));
-    bool replayed = (reply.flags & reply_flag_replayed) != 0;
-    answer(json_response(replayed ? 200 : 201, member_json(reply, phone)));
-  });
+  std::optional<CommandText> text;
+  if (phone) {
+    json::object t;
+    t["phone"] = *phone;
+    text = make_text(member_text_key(member_id), 0, t);
+  }
+  call(link, c, std::move(text), std::move(respond),
+       [phone](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "member not registered"));
+         bool replayed = (reply.flags & reply_flag_replayed) != 0;
+         answer(json_response(replayed ? 200 : 201, member_json(reply, phone)));
+       });
 }
 
 void member_get(LedgerLink* link, const Request& req, Responder respond) {
   Command c = read_command(CommandKind::member_get);
   c.body.read.key = req.param("member_id").u64;
-  call(link, c, std::move(respond), [](const Reply& reply, const Responder& answer) {
+  call(link, c, std::move(respond), [link](const Reply& reply, const Responder& answer) {
     if (reply.result != Result::ok) return answer(reply_error(reply, "member not found"));
-    answer(json_response(200, member_json(reply, std::nullopt)));
+    answer_member(link, reply, 200, std::nullopt, answer);
+  });
+}
+
+// M4: the member registered with this phone (any spelling with the same digits).
+void member_by_phone(LedgerLink* link, const Request& req, Responder respond) {
+  std::string phone = req.param("phone").value;
+  Command c = read_command(CommandKind::member_by_phone);
+  c.body.read.key = phone_hash(phone);
+  call(link, c, std::move(respond), [link, phone](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "no member with this phone"));
+    answer_member(link, reply, 200, phone, answer);
   });
 }
 
@@ -125,9 +168,9 @@ void member_wallet_put(LedgerLink* link, const Request& req, Responder respond) 
   c.id = random_id();
   c.body.member.member_id = req.param("member_id").u64;
   c.body.member.enabled = enabled ? 1 : 0;
-  call(link, c, std::move(respond), [](const Reply& reply, const Responder& answer) {
+  call(link, c, std::move(respond), [link](const Reply& reply, const Responder& answer) {
     if (reply.result != Result::ok) return answer(reply_error(reply, "wallet not changed"));
-    answer(json_response(200, member_json(reply, std::nullopt)));
+    answer_member(link, reply, 200, std::nullopt, answer);
   });
 }
 
@@ -157,7 +200,10 @@ void member_money(LedgerLink* link, bool credit, const Request& req, Responder r
   c.body.money.amount = amount;
   c.body.money.asset = points ? asset_points : asset_wallet;
   c.body.money.source = money_source_adjustment;
-  call(link, c, std::move(respond),
+  json::object text;
+  text["ref"] = op_id;
+  text["reason"] = reason;
+  call(link, c, make_text(c.id, 0, text), std::move(respond),
        [id_field, op_id, member_id, points](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "not applied"));
          ReplyData d = reply_data(reply);
@@ -280,10 +326,14 @@ void payment_create(LedgerLink* link, const Request& req, Responder respond) {
   p.points = points.value_or(0);
   p.external_amount = external_amount.value_or(0);
   p.capture = capture.value_or(true) ? 1 : 0;
-  call(link, c, std::move(respond), [payment_id](const Reply& reply, const Responder& answer) {
-    if (reply.result != Result::ok) return answer(reply_error(reply, "payment refused"));
-    answer(json_response(201, payment_json(payment_id, reply)));
-  });
+  json::object text;
+  text["ref"] = payment_id;
+  if (order_ref) text["order_ref"] = *order_ref;
+  call(link, c, make_text(c.id, 0, text), std::move(respond),
+       [payment_id](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "payment refused"));
+         answer(json_response(201, payment_json(payment_id, reply)));
+       });
 }
 
 // Payment replies do not carry the merchant, so a merchant or store key cannot
@@ -350,7 +400,9 @@ void payment_refund(LedgerLink* link, const Request& req, Responder respond) {
   c.id = net::id_from_string("refund", refund_id);
   c.body.payment_op.payment_id = payment_command_id(payment_id);
   c.body.payment_op.amount = amount;
-  call(link, c, std::move(respond),
+  json::object text;
+  text["ref"] = refund_id;
+  call(link, c, make_text(c.id, 0, text), std::move(respond),
        [payment_id, refund_id](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "refund refused"));
          ReplyData d = reply_data(reply);
@@ -377,6 +429,7 @@ void bind_ledger_handlers(Router* router, LedgerLink* link, const HandlerOptions
   };
   bind(RouteId::member_create, member_create);
   bind(RouteId::member_get, member_get);
+  bind(RouteId::member_by_phone, member_by_phone);
   bind(RouteId::member_balance, member_balance);
   bind(RouteId::member_wallet_put, member_wallet_put);
   router->bind(RouteId::member_credit, [link](const Request& req, Responder respond) {

@@ -1,6 +1,7 @@
-// Ledger-backed handlers of API.md: members (create, get, balance, wallet,
-// credit, debit), merchants (put) and payments (create, get, capture, void,
-// refund). Each handler reads its body strictly, sends one domain command to
+// Ledger-backed handlers of API.md: members (create, get, by phone, balance,
+// wallet, credit, debit), merchants (put) and payments (create, get, capture,
+// void, refund); bind_ledger_handlers also binds handlers_admin.h and
+// handlers_rewards.h. Each handler reads its body strictly, sends one domain command to
 // cofferd through the LedgerLink and maps the reply: result codes through
 // api_error_from_result, an unreachable ledger to 503 UNAVAILABLE.
 //
@@ -15,8 +16,8 @@
 //   member_set_wallet, merchant_set: a fresh random id per call (PUTs set a
 //   state; a content-derived id would make enable→disable→enable a replay).
 // Phones never enter core: phone_hash = id_from_string("phone", digits and
-// '+' of the number).lo (never 0). GET answers "phone": null (core keeps only
-// the hash).
+// '+' of the number).lo (never 0); the number itself is a text beside the
+// member (handler_util.h), which GET reads back.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +30,8 @@
 
 namespace coffer::gateway {
 
-// Text fields core does not keep: validated here, then dropped.
+// Text fields core does not keep: validated here, then sent as texts beside
+// their commands (handler_util.h).
 inline constexpr size_t reason_length_max = 200;
 inline constexpr size_t name_length_max = 128;
 inline constexpr size_t order_ref_length_max = 128;

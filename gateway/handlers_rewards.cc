@@ -1,9 +1,1305 @@
 #include "gateway/handlers_rewards.h"
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/assert.h"
+#include "core/types.h"
+#include "gateway/csv.h"
 #include "gateway/handler_util.h"
+#include "gateway/handlers_admin.h"
+#include "gateway/json_util.h"
+#include "gateway/time_util.h"
+#include "net/ids.h"
 
 namespace coffer::gateway {
 
-void bind_reward_handlers(Router*, LedgerLink*, const CodeSecret&) {}
+namespace json = boost::json;
+
+namespace {
+
+// --- Shared pieces ---------------------------------------------------------------
+
+using Texts = std::vector<std::optional<std::string>>;
+
+// The texts under `keys`; a failed query reads as "no texts" (the texts only
+// decorate answers whose substance came from core).
+void fetch_texts(LedgerLink* link, std::vector<Id128> keys,
+                 std::function<void(const Texts&)> done) {
+  size_t n = keys.size();
+  if (n == 0) return done(Texts{});
+  client::Query q;
+  q.kind = client::QueryKind::texts;
+  q.ids = std::move(keys);
+  link->query(std::move(q), [n, done = std::move(done)](client::QueryResult r) {
+    Texts out(n);
+    if (r.status == Result::ok) {
+      for (size_t i = 0; i < n && i < r.rows.size(); i++)
+        out[i] = r.rows[i].text;
+    }
+    done(out);
+  });
+}
+
+json::value string_or_null(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return nullptr;
+  return it->value();
+}
+
+std::string hex_id(const Id128& id) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (uint64_t part : {id.hi, id.lo}) {
+    for (int shift = 60; shift >= 0; shift -= 4)
+      out.push_back(digits[(part >> shift) & 0xf]);
+  }
+  return out;
+}
+
+Id128 code_id(const CodeHash& h) {
+  Id128 id{};
+  for (int i = 7; i >= 0; i--) {
+    id.lo = (id.lo << 8) | h[size_t(i)];
+    id.hi = (id.hi << 8) | h[size_t(8 + i)];
+  }
+  return id;
+}
+
+bool replayed(const Reply& reply) {
+  return (reply.flags & reply_flag_replayed) != 0;
+}
+
+// Optional times: 0 = not yet.
+json::value time_or_null(int64_t time_us) {
+  if (time_us <= 0) return nullptr;
+  return json::value(format_rfc3339(time_us));
+}
+
+const Principal& principal_of(const Request& req) {
+  static const Principal platform{};
+  return req.principal ? *req.principal : platform;
+}
+
+// --- Orders, rebates, gifts ------------------------------------------------------
+
+void order_complete(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  // SPEC O1: at most order_lines_max lines carry their own rates; a clear 400
+  // rather than the reader's generic "more than N elements".
+  if (auto it = body.find("lines"); it != body.end() && it->value().is_array() &&
+                                    it->value().as_array().size() > order_lines_max) {
+    return respond(invalid_field("lines", "an order carries at most " +
+                                              std::to_string(order_lines_max) +
+                                              " lines with their own rates"));
+  }
+  uint64_t member_id = 0;
+  std::string merchant_id;
+  int64_t amount = 0;
+  std::optional<std::string> payment_id;
+  std::optional<int64_t> received_at_us;
+  OrderLine lines[order_lines_max]{};
+  bool line_ok = true;
+  ObjectReader r(body);
+  r.u64("member_id", &member_id)
+      .tenant_id("merchant_id", &merchant_id)
+      .amount("amount", &amount)
+      .id("payment_id", &payment_id)
+      .time_us("received_at", &received_at_us)
+      .objects("lines", Presence::optional, order_lines_max, [&](ObjectReader& lr, size_t i) {
+        std::optional<int64_t> cashback_bp;
+        std::optional<int64_t> earn_bp;
+        lr.amount("amount", &lines[i].amount)
+            .i64("cashback_bp", &cashback_bp, 0, 10'000)
+            .i64("earn_points_bp", &earn_bp, 0, 10'000);
+        if (lr.ok() && lines[i].amount == 0) line_ok = false;
+        lines[i].cashback_bp = cashback_bp ? uint32_t(*cashback_bp) : rate_of_group;
+        lines[i].earn_points_bp = earn_bp ? uint32_t(*earn_bp) : rate_of_group;
+      });
+  if (!finish(r, respond)) return;
+  if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
+  if (!line_ok) return respond(invalid_field("lines", "every line amount must be positive"));
+  int64_t lines_total = 0;
+  for (const OrderLine& l : lines)
+    lines_total += l.amount;
+  if (lines_total > amount) {
+    return respond(invalid_field("lines", "the lines add up to more than the order amount"));
+  }
+  std::string order_ref = req.param("order_ref").value;
+  Command c{};
+  c.kind = CommandKind::order_complete;
+  c.id = net::id_from_string("order", order_ref);
+  OrderBody& o = c.body.order;
+  o.member_id = member_id;
+  o.merchant_id = net::account_id_from_string(merchant_id);
+  o.amount = amount;
+  o.payment_id = payment_id ? net::id_from_string("payment", *payment_id) : Id128{};
+  std::memcpy(o.lines, lines, sizeof lines);
+  json::object text;
+  text["ref"] = order_ref;
+  if (payment_id) text["payment_id"] = *payment_id;
+  if (received_at_us) text["received_at"] = format_rfc3339(*received_at_us);
+  call(link, c, make_text(c.id, 0, text), std::move(respond),
+       [order_ref, member_id, merchant_id](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "order not completed"));
+         ReplyData d = reply_data(reply);
+         json::array grants;
+         const char* assets[2] = {"wallet", "points"};
+         for (int k = 0; k < 2; k++) {
+           json::object g;
+           g["asset"] = assets[k];
+           g["amount"] = d.v[2 * k];
+           g["matures_at"] = format_rfc3339(d.v[2 * k + 1]);
+           grants.push_back(std::move(g));
+         }
+         json::object out;
+         out["order_ref"] = order_ref;
+         out["member_id"] = member_id;
+         out["merchant_id"] = merchant_id;
+         out["group_id"] = d.aux32;
+         out["grants"] = std::move(grants);
+         answer(json_response(201, out));
+       });
+}
+
+void rebate_create(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string rebate_id;
+  uint64_t member_id = 0;
+  int64_t amount = 0;
+  std::string source;
+  ObjectReader r(body);
+  r.id("rebate_id", &rebate_id)
+      .u64("member_id", &member_id)
+      .amount("amount", &amount)
+      .string("source", &source, reward_text_length_max);
+  if (!finish(r, respond)) return;
+  if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
+  if (source.empty()) return respond(invalid_field("source", "source must not be empty"));
+  Command c{};
+  c.kind = CommandKind::rebate;
+  c.id = net::id_from_string("rebate", rebate_id);
+  c.body.money.member_id = member_id;
+  c.body.money.amount = amount;
+  c.body.money.asset = asset_wallet;
+  json::object text;
+  text["ref"] = rebate_id;
+  text["source"] = source;
+  call(link, c, make_text(c.id, 0, text), std::move(respond),
+       [rebate_id, member_id, source](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "rebate refused"));
+         ReplyData d = reply_data(reply);
+         json::object o;
+         o["rebate_id"] = rebate_id;
+         o["member_id"] = member_id;
+         o["amount"] = d.v[0];
+         o["balance_after"] = d.v[1];
+         o["source"] = source;
+         answer(json_response(201, o));
+       });
+}
+
+void gift_create(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string gift_id;
+  uint64_t from = 0;
+  uint64_t to = 0;
+  int64_t amount = 0;
+  std::optional<std::string> message;
+  ObjectReader r(body);
+  r.id("gift_id", &gift_id)
+      .u64("from_member", &from)
+      .u64("to_member", &to)
+      .amount("amount", &amount)
+      .string("message", &message, gift_message_length_max);
+  if (!finish(r, respond)) return;
+  if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
+  if (from == to) {
+    return respond(invalid_field("to_member", "a member cannot send a gift to itself"));
+  }
+  Command c{};
+  c.kind = CommandKind::gift;
+  c.id = net::id_from_string("gift", gift_id);
+  c.body.gift.from_member_id = from;
+  c.body.gift.to_member_id = to;
+  c.body.gift.amount = amount;
+  c.body.gift.message_length = message ? uint32_t(utf8_length(*message)) : 0;
+  json::object text;
+  text["ref"] = gift_id;
+  if (message) text["message"] = *message;
+  call(link, c, make_text(c.id, 0, text), std::move(respond),
+       [gift_id, from, to, message](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "gift refused"));
+         ReplyData d = reply_data(reply);
+         json::object o;
+         o["gift_id"] = gift_id;
+         o["from_member"] = from;
+         o["to_member"] = to;
+         o["amount"] = d.v[0];
+         o["balance_after"] = d.v[1];
+         if (message) {
+           o["message"] = *message;
+         } else {
+           o["message"] = nullptr;
+         }
+         answer(json_response(201, o));
+       });
+}
+
+// Reads the list parameters and the query cursor; false after answering 400.
+bool read_list(const Request& req, const Responder& respond, ListParams* list,
+               client::QueryCursor* cursor) {
+  if (auto err = parse_list_params(req.query, list)) {
+    respond(*err);
+    return false;
+  }
+  auto c = cursor_from_position(list->cursor);
+  if (!c) {
+    respond(invalid_field("cursor", "'cursor' is not valid"));
+    return false;
+  }
+  *cursor = *c;
+  return true;
+}
+
+// Runs `then` if the member exists, else answers 404.
+void with_member(LedgerLink* link, uint64_t member_id, Responder respond,
+                 std::function<void(const Responder&)> then) {
+  Command c = read_command(CommandKind::member_get);
+  c.body.read.key = member_id;
+  call(link, c, std::move(respond),
+       [then = std::move(then)](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "member not found"));
+         then(answer);
+       });
+}
+
+void member_gifts(LedgerLink* link, const Request& req, Responder respond) {
+  const std::string* direction = req.query.get("direction");
+  if (!direction || (*direction != "sent" && *direction != "received")) {
+    return respond(invalid_field("direction", "'direction' must be 'sent' or 'received'"));
+  }
+  ListParams list;
+  client::Query q;
+  if (!read_list(req, respond, &list, &q.cursor)) return;
+  bool sent = *direction == "sent";
+  q.kind = sent ? client::QueryKind::gifts_sent : client::QueryKind::gifts_received;
+  q.key = req.param("member_id").u64;
+  q.limit = list.limit;
+  with_member(
+      link, q.key, std::move(respond), [link, q = std::move(q)](const Responder& answer) mutable {
+        query(link, std::move(q), answer, [](const client::QueryResult& r, const Responder& done) {
+          json::array gifts;
+          for (const client::QueryRow& row : r.rows) {
+            json::object text = parse_text(row.text);
+            json::object g;
+            g["gift_id"] = string_or_null(text, "ref");
+            g["from_member"] = row.from_member_id;
+            g["to_member"] = row.to_member_id;
+            g["amount"] = row.amount;
+            g["message"] = string_or_null(text, "message");
+            g["created_at"] = format_rfc3339(int64_t(row.time_us));
+            g["seq"] = row.seq;
+            gifts.push_back(std::move(g));
+          }
+          json::object o;
+          o["gifts"] = std::move(gifts);
+          o["next_cursor"] = next_cursor_json(r.next);
+          done(json_response(200, o));
+        });
+      });
+}
+
+// --- Withdrawals ---------------------------------------------------------------------
+
+std::string_view withdrawal_state_name(uint8_t state) {
+  switch (state) {
+    case withdrawal_pending:
+      return "pending";
+    case withdrawal_approved:
+      return "approved";
+    case withdrawal_rejected:
+      return "rejected";
+    default:
+      return "unknown";
+  }
+}
+
+Id128 withdrawal_command_id(std::string_view withdrawal_id) {
+  return net::id_from_string("withdrawal", withdrawal_id);
+}
+
+// `create_text`: the withdrawal's own text; `decision_text`: its approve or
+// reject text (note / feedback).
+json::object withdrawal_json(json::value withdrawal_id, const Reply& reply,
+                             const json::object& create_text, const json::object& decision_text) {
+  ReplyData d = reply_data(reply);
+  json::object o;
+  o["withdrawal_id"] = std::move(withdrawal_id);
+  o["member_id"] = uint64_t(d.v[1]);
+  o["amount"] = d.v[0];
+  o["state"] = withdrawal_state_name(d.state);
+  o["created_at"] = time_or_null(d.v[2]);
+  o["decided_at"] = time_or_null(d.v[3]);
+  auto payout = create_text.find("payout");
+  if (payout != create_text.end() && payout->value().is_object()) {
+    o["payout"] = payout->value();
+  } else {
+    o["payout"] = nullptr;
+  }
+  o["feedback"] = string_or_null(decision_text, "feedback");
+  o["note"] = string_or_null(decision_text, "note");
+  return o;
+}
+
+// Answers one withdrawal with its texts (payout, feedback, note).
+void answer_withdrawal(LedgerLink* link, std::string withdrawal_id, const Reply& reply,
+                       unsigned status, const Responder& answer) {
+  ReplyData d = reply_data(reply);
+  std::vector<Id128> keys{withdrawal_command_id(withdrawal_id)};
+  if (d.state == withdrawal_approved) {
+    keys.push_back(net::id_from_string("withdrawal_approve", withdrawal_id));
+  } else if (d.state == withdrawal_rejected) {
+    keys.push_back(net::id_from_string("withdrawal_reject", withdrawal_id));
+  }
+  fetch_texts(link, std::move(keys), [withdrawal_id, reply, status, answer](const Texts& texts) {
+    json::object create = parse_text(texts.size() > 0 ? texts[0] : std::nullopt);
+    json::object decision = parse_text(texts.size() > 1 ? texts[1] : std::nullopt);
+    answer(json_response(status,
+                         withdrawal_json(json::value(withdrawal_id), reply, create, decision)));
+  });
+}
+
+void withdrawal_limit(LedgerLink* link, const Request& req, Responder respond) {
+  uint64_t member_id = req.param("member_id").u64;
+  Command c = read_command(CommandKind::withdrawal_limit_get);
+  c.body.read.key = member_id;
+  call(link, c, std::move(respond), [member_id](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "member not found"));
+    json::object o;
+    o["member_id"] = member_id;
+    o["max_withdrawable"] = reply_data(reply).v[0];
+    answer(json_response(200, o));
+  });
+}
+
+void withdrawal_create(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string withdrawal_id;
+  uint64_t member_id = 0;
+  int64_t amount = 0;
+  std::string method;
+  std::string account;
+  ObjectReader r(body);
+  r.id("withdrawal_id", &withdrawal_id)
+      .u64("member_id", &member_id)
+      .amount("amount", &amount)
+      .object("payout", Presence::required, [&](ObjectReader& p) {
+        p.string("method", &method, reward_text_length_max)
+            .string("account", &account, reward_text_length_max);
+      });
+  if (!finish(r, respond)) return;
+  if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
+  if (method.empty() || account.empty()) {
+    return respond(invalid_field("payout", "payout needs a method and an account"));
+  }
+  json::object payout;
+  payout["method"] = method;
+  payout["account"] = account;
+  Command c{};
+  c.kind = CommandKind::withdrawal_create;
+  c.id = withdrawal_command_id(withdrawal_id);
+  c.body.withdrawal.member_id = member_id;
+  c.body.withdrawal.amount = amount;
+  // Length-prefixed so that ("a\n", "b") and ("a", "\nb") differ.
+  c.body.withdrawal.payout_hash =
+      net::id_from_string("payout", std::to_string(method.size()) + ":" + method + account).lo;
+  json::object text;
+  text["ref"] = withdrawal_id;
+  text["payout"] = payout;
+  call(link, c, make_text(c.id, 0, text), std::move(respond),
+       [withdrawal_id, payout](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) {
+           ApiError e = reply_error(reply, "withdrawal refused");
+           if (reply.result == Result::limit_exceeded && !replayed(reply)) {
+             e.details["max_withdrawable"] = reply_data(reply).v[0];
+           }
+           return answer(e);
+         }
+         json::object create;
+         create["payout"] = payout;
+         answer(json_response(
+             201, withdrawal_json(json::value(withdrawal_id), reply, create, json::object{})));
+       });
+}
+
+void withdrawal_get(LedgerLink* link, const Request& req, Responder respond) {
+  std::string withdrawal_id = req.param("withdrawal_id").value;
+  Command c = read_command(CommandKind::withdrawal_get);
+  c.body.read.id = withdrawal_command_id(withdrawal_id);
+  call(link, c, std::move(respond),
+       [link, withdrawal_id](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "withdrawal not found"));
+         answer_withdrawal(link, withdrawal_id, reply, 200, answer);
+       });
+}
+
+// approve {"note"?} and reject {"feedback"}.
+void withdrawal_decide(LedgerLink* link, bool approve, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::optional<std::string> note;
+  std::string feedback;
+  ObjectReader r(body);
+  if (approve) {
+    r.string("note", &note, reward_text_length_max);
+  } else {
+    r.string("feedback", &feedback, reward_text_length_max);
+  }
+  if (!finish(r, respond)) return;
+  if (!approve && feedback.empty()) {
+    return respond(invalid_field("feedback", "feedback must not be empty"));
+  }
+  std::string withdrawal_id = req.param("withdrawal_id").value;
+  Command c{};
+  c.kind = approve ? CommandKind::withdrawal_approve : CommandKind::withdrawal_reject;
+  c.id = net::id_from_string(approve ? "withdrawal_approve" : "withdrawal_reject", withdrawal_id);
+  c.body.withdrawal_op.withdrawal_id = withdrawal_command_id(withdrawal_id);
+  c.body.withdrawal_op.feedback_length = approve ? 0 : uint32_t(utf8_length(feedback));
+  std::optional<CommandText> text;
+  if (approve && note) {
+    json::object t;
+    t["ref"] = withdrawal_id;
+    t["note"] = *note;
+    text = make_text(c.id, 0, t);
+  } else if (!approve) {
+    json::object t;
+    t["ref"] = withdrawal_id;
+    t["feedback"] = feedback;
+    text = make_text(c.id, 0, t);
+  }
+  call(link, c, std::move(text), std::move(respond),
+       [link, withdrawal_id](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "withdrawal unchanged"));
+         answer_withdrawal(link, withdrawal_id, reply, 200, answer);
+       });
+}
+
+// GET /v1/withdrawals?state=: the store's list (oldest first), then one
+// withdrawal_get per row in one call, then the decision texts in one query.
+void withdrawals_list(LedgerLink* link, const Request& req, Responder respond) {
+  uint8_t state = withdrawal_pending;
+  if (const std::string* s = req.query.get("state")) {
+    if (*s == "pending") {
+      state = withdrawal_pending;
+    } else if (*s == "approved") {
+      state = withdrawal_approved;
+    } else if (*s == "rejected") {
+      state = withdrawal_rejected;
+    } else {
+      return respond(invalid_field("state", "'state' must be 'pending', 'approved' or 'rejected'"));
+    }
+  }
+  ListParams list;
+  client::Query q;
+  if (!read_list(req, respond, &list, &q.cursor)) return;
+  q.kind = client::QueryKind::withdrawals;
+  q.key = state;
+  q.limit = list.limit;
+  query(link, std::move(q), std::move(respond),
+        [link](const client::QueryResult& r, const Responder& answer) {
+          auto rows = std::make_shared<std::vector<client::QueryRow>>(r.rows);
+          client::QueryCursor next = r.next;
+          if (rows->empty()) {
+            json::object o;
+            o["withdrawals"] = json::array{};
+            o["next_cursor"] = next_cursor_json(next);
+            return answer(json_response(200, o));
+          }
+          std::vector<Command> reads;
+          for (const client::QueryRow& row : *rows) {
+            Command c = read_command(CommandKind::withdrawal_get);
+            c.body.read.id = row.id;
+            reads.push_back(c);
+          }
+          call_many(link, std::move(reads), {}, answer,
+                    [link, rows, next](std::span<const Reply> replies, const Responder& done) {
+                      auto got =
+                          std::make_shared<std::vector<Reply>>(replies.begin(), replies.end());
+                      std::vector<Id128> keys;
+                      for (size_t i = 0; i < rows->size(); i++) {
+                        json::value ref_value = string_or_null(parse_text((*rows)[i].text), "ref");
+                        std::string ref = ref_value.is_string() ? std::string(ref_value.as_string())
+                                                                : std::string();
+                        uint8_t st = reply_data((*got)[i]).state;
+                        keys.push_back(ref.empty() || st == withdrawal_pending
+                                           ? Id128{}
+                                           : net::id_from_string(st == withdrawal_approved
+                                                                     ? "withdrawal_approve"
+                                                                     : "withdrawal_reject",
+                                                                 ref));
+                      }
+                      // Zero keys are not valid in a texts query: ask only for the real ones.
+                      std::vector<Id128> asked;
+                      for (const Id128& k : keys)
+                        if (!k.is_zero()) asked.push_back(k);
+                      fetch_texts(link, asked, [rows, got, keys, next, done](const Texts& texts) {
+                        json::array out;
+                        size_t t = 0;
+                        for (size_t i = 0; i < rows->size(); i++) {
+                          const Reply& reply = (*got)[i];
+                          if (reply.result != Result::ok) continue;  // gone since the list was read
+                          json::object create = parse_text((*rows)[i].text);
+                          json::object decision;
+                          if (!keys[i].is_zero()) {
+                            decision = parse_text(t < texts.size() ? texts[t] : std::nullopt);
+                            t++;
+                          }
+                          out.push_back(withdrawal_json(string_or_null(create, "ref"), reply,
+                                                        create, decision));
+                        }
+                        json::object o;
+                        o["withdrawals"] = std::move(out);
+                        o["next_cursor"] = next_cursor_json(next);
+                        done(json_response(200, o));
+                      });
+                    });
+        });
+}
+
+// --- Voucher batches and redemption ----------------------------------------------------
+
+Id128 batch_command_id(std::string_view batch_id) {
+  return net::id_from_string("voucher_batch", batch_id);
+}
+
+std::string_view batch_state_name(uint8_t state) {
+  switch (state) {
+    case batch_building:
+      return "building";
+    case batch_active:
+      return "active";
+    case batch_voided:
+      return "voided";
+    default:
+      return "unknown";
+  }
+}
+
+json::object count_amount(int64_t count, int64_t face_value) {
+  json::object o;
+  o["count"] = count;
+  o["amount"] = count * face_value;
+  return o;
+}
+
+// A batch from its batch reply (counts and amounts by state, SPEC V2) and its
+// create text (merchant, kind, validity).
+json::object batch_json(std::string_view batch_id, const Reply& reply, const json::object& text) {
+  ReplyData d = reply_data(reply);
+  const int64_t face = d.v[5];
+  json::object o;
+  o["batch_id"] = batch_id;
+  o["merchant_id"] = string_or_null(text, "merchant_id");
+  o["kind"] = d.detail == voucher_paper ? "paper" : "card";
+  o["face_value"] = face;
+  o["quantity"] = d.v[0];
+  o["state"] = batch_state_name(d.state);
+  o["valid_from"] = string_or_null(text, "valid_from");
+  o["valid_until"] = string_or_null(text, "valid_until");
+  o["issued"] = count_amount(d.v[0], face);
+  json::object redeemed;
+  redeemed["count"] = d.v[1];
+  redeemed["amount"] = d.v[2];
+  o["redeemed"] = std::move(redeemed);
+  o["expired"] = count_amount(d.v[3], face);
+  o["voided"] = count_amount(d.v[4], face);
+  o["unredeemed"] = count_amount(d.v[0] - d.v[1] - d.v[3] - d.v[4], face);
+  return o;
+}
+
+// Building a batch: the header, then the codes in order, chunk after chunk.
+struct BatchBuild {
+  LedgerLink* link = nullptr;
+  std::string batch_id;
+  Id128 batch{};
+  std::vector<std::string> codes;
+  std::vector<Id128> hashes;
+  size_t next = 0;  // codes sent so far
+  json::object text;
+};
+
+// A half-built batch is never redeemable (core: building); void it so that it
+// does not hold code capacity, then answer the failure.
+void abandon_batch(const std::shared_ptr<BatchBuild>& b, ApiError error, const Responder& answer) {
+  Command v{};
+  v.kind = CommandKind::voucher_batch_void;
+  v.id = net::id_from_string("voucher_batch_void", b->batch_id);
+  v.body.batch_codes.batch_id = b->batch;
+  b->link->submit({v}, [error = std::move(error), answer](client::SubmitResult) { answer(error); });
+}
+
+void send_codes(const std::shared_ptr<BatchBuild>& b, const Responder& answer) {
+  if (b->next >= b->hashes.size()) {
+    json::array codes;
+    for (const std::string& code : b->codes) {
+      json::object c;
+      c["code"] = code;
+      c["qr"] = voucher_qr_payload(code);
+      codes.push_back(std::move(c));
+    }
+    Command get = read_command(CommandKind::batch_get);
+    get.body.read.id = b->batch;
+    return call(b->link, get, answer,
+                [b, codes = std::move(codes)](const Reply& reply, const Responder& done) mutable {
+                  if (reply.result != Result::ok) return done(reply_error(reply, "batch lost"));
+                  json::object o = batch_json(b->batch_id, reply, b->text);
+                  o["codes"] = std::move(codes);
+                  done(json_response(201, o));
+                });
+  }
+  std::vector<Command> commands;
+  while (b->next < b->hashes.size() && commands.size() < voucher_codes_commands_per_call) {
+    Command c{};
+    c.kind = CommandKind::voucher_batch_add_codes;
+    c.id = net::id_from_string("voucher_codes", b->batch_id + "/" + std::to_string(b->next));
+    BatchCodesBody& body = c.body.batch_codes;
+    body.batch_id = b->batch;
+    body.first_index = uint32_t(b->next);
+    while (body.count < batch_codes_per_command && b->next < b->hashes.size()) {
+      body.codes[body.count++] = b->hashes[b->next++];
+    }
+    commands.push_back(c);
+  }
+  b->link->submit(std::move(commands), [b, answer](client::SubmitResult r) {
+    if (r.status != Result::ok) {
+      return abandon_batch(b, unavailable("voucher batch not completed; create it again"), answer);
+    }
+    for (const Reply& reply : r.replies) {
+      if (reply.result != Result::ok) {
+        return abandon_batch(b, reply_error(reply, "voucher codes refused"), answer);
+      }
+    }
+    send_codes(b, answer);
+  });
+}
+
+void voucher_batch_create(LedgerLink* link, const CodeSecret& secret, const Request& req,
+                          Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string batch_id;
+  std::string merchant_id;
+  std::string kind;
+  int64_t face_value = 0;
+  uint64_t quantity = 0;
+  int64_t valid_from_us = 0;
+  int64_t valid_until_us = 0;
+  ObjectReader r(body);
+  r.id("batch_id", &batch_id)
+      .tenant_id("merchant_id", &merchant_id)
+      .one_of("kind", &kind, {"paper", "card"})
+      .amount("face_value", &face_value)
+      .u64("quantity", &quantity)
+      .time_us("valid_from", &valid_from_us)
+      .time_us("valid_until", &valid_until_us);
+  if (!finish(r, respond)) return;
+  if (face_value == 0) return respond(invalid_field("face_value", "face_value must be positive"));
+  if (quantity == 0 || quantity > voucher_batch_size_max) {
+    return respond(
+        invalid_field("quantity", "quantity must be 1.." + std::to_string(voucher_batch_size_max)));
+  }
+  if (valid_from_us < 0 || valid_until_us <= valid_from_us) {
+    return respond(invalid_field("valid_until", "valid_until must be after valid_from (>= 1970)"));
+  }
+  auto b = std::make_shared<BatchBuild>();
+  b->link = link;
+  b->batch_id = batch_id;
+  b->batch = batch_command_id(batch_id);
+  if (generate_voucher_codes(quantity, &b->codes) != CodeStatus::ok) {
+    return respond(internal_error("voucher code generation failed"));
+  }
+  b->hashes.reserve(b->codes.size());
+  for (const std::string& code : b->codes)
+    b->hashes.push_back(code_id(keyed_code_hash(secret, code)));
+  b->text["ref"] = batch_id;
+  b->text["merchant_id"] = merchant_id;
+  b->text["kind"] = kind;
+  b->text["valid_from"] = format_rfc3339(valid_from_us);
+  b->text["valid_until"] = format_rfc3339(valid_until_us);
+  Command c{};
+  c.kind = CommandKind::voucher_batch_create;
+  c.id = b->batch;
+  BatchBody& bb = c.body.batch;
+  bb.merchant_id = net::account_id_from_string(merchant_id);
+  bb.face_value = face_value;
+  bb.valid_from_us = uint64_t(valid_from_us);
+  bb.valid_until_us = uint64_t(valid_until_us);
+  bb.quantity = uint32_t(quantity);
+  bb.kind = kind == "paper" ? voucher_paper : voucher_card;
+  call(link, c, make_text(c.id, 0, b->text), std::move(respond),
+       [b](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "batch refused"));
+         if (replayed(reply)) {
+           // The codes were shown to the first caller only; never mint new ones.
+           Command get = read_command(CommandKind::batch_get);
+           get.body.read.id = b->batch;
+           return call(b->link, get, answer, [b](const Reply& now, const Responder& done) {
+             if (now.result != Result::ok) return done(reply_error(now, "batch not found"));
+             json::object o = batch_json(b->batch_id, now, b->text);
+             o["codes_shown"] = false;
+             done(json_response(200, o));
+           });
+         }
+         send_codes(b, answer);
+       });
+}
+
+// Runs `then` with the batch's create text (merchant, kind, validity).
+void with_batch_text(LedgerLink* link, std::string_view batch_id,
+                     std::function<void(const json::object&)> then) {
+  fetch_texts(link, {batch_command_id(batch_id)}, [then = std::move(then)](const Texts& t) {
+    then(parse_text(t.empty() ? std::nullopt : t[0]));
+  });
+}
+
+void voucher_batch_get(LedgerLink* link, const Request& req, Responder respond) {
+  std::string batch_id = req.param("batch_id").value;
+  Principal who = principal_of(req);
+  Command c = read_command(CommandKind::batch_get);
+  c.body.read.id = batch_command_id(batch_id);
+  call(link, c, std::move(respond),
+       [link, batch_id, who](const Reply& reply, const Responder& answer) {
+         if (reply.result != Result::ok) return answer(reply_error(reply, "batch not found"));
+         with_batch_text(link, batch_id, [batch_id, who, reply, answer](const json::object& text) {
+           json::value merchant = string_or_null(text, "merchant_id");
+           if (who.role != Role::platform &&
+               (!merchant.is_string() ||
+                !may_access_merchant(who, std::string(merchant.as_string())))) {
+             return answer(forbidden("the batch belongs to another merchant"));
+           }
+           answer(json_response(200, batch_json(batch_id, reply, text)));
+         });
+       });
+}
+
+void voucher_batch_void(LedgerLink* link, const Request& req, Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  ObjectReader r(body);
+  if (!finish(r, respond)) return;
+  std::string batch_id = req.param("batch_id").value;
+  Command c{};
+  c.kind = CommandKind::voucher_batch_void;
+  c.id = net::id_from_string("voucher_batch_void", batch_id);
+  c.body.batch_codes.batch_id = batch_command_id(batch_id);
+  call(link, c, std::move(respond), [link, batch_id](const Reply& reply, const Responder& answer) {
+    if (reply.result != Result::ok) return answer(reply_error(reply, "batch not voided"));
+    with_batch_text(link, batch_id, [batch_id, reply, answer](const json::object& text) {
+      answer(json_response(200, batch_json(batch_id, reply, text)));
+    });
+  });
+}
+
+Id128 redeemed_text_key(const Id128& code) {
+  return text_key("voucher_redeemed", hex_id(code));
+}
+
+// The keyed hash of what was typed. A malformed input still goes to core
+// under a hash no real code has ("malformed:" never starts a canonical code),
+// so that it counts for the V5 guard and answers NOT_FOUND like an unknown code.
+Id128 typed_code_id(const CodeSecret& secret, const std::string& input) {
+  std::string canonical;
+  if (normalise_voucher_code(input, &canonical) == CodeStatus::ok) {
+    return code_id(keyed_code_hash(secret, canonical));
+  }
+  return code_id(keyed_code_hash(secret, "malformed:" + input));
+}
+
+// paper (at a store) and card (into a wallet).
+void voucher_redeem(LedgerLink* link, const CodeSecret& secret, bool paper, const Request& req,
+                    Responder respond) {
+  json::object body;
+  if (!read_body(req, respond, &body)) return;
+  std::string code;
+  std::string merchant_id;
+  std::string store_id;
+  uint64_t member_id = 0;
+  ObjectReader r(body);
+  r.string("code", &code, voucher_input_size_max);
+  if (paper) {
+    r.tenant_id("merchant_id", &merchant_id).tenant_id("store_id", &store_id);
+  } else {
+    r.u64("member_id", &member_id);
+  }
+  if (!finish(r, respond)) return;
+  if (code.empty()) return respond(invalid_field("code", "code must not be empty"));
+  if (member_id == 0 && !paper) {
+    return respond(invalid_field("member_id", "member_id must be non-zero"));
+  }
+  if (paper && !may_access_store(principal_of(req), merchant_id, store_id)) {
+    return respond(forbidden("a key may redeem only at its own merchant's or store's tenant"));
+  }
+  Command c{};
+  c.kind = paper ? CommandKind::voucher_redeem : CommandKind::voucher_redeem_to_wallet;
+  c.id = random_id();
+  RedeemBody& rb = c.body.redeem;
+  rb.code = typed_code_id(secret, code);
+  if (paper) {
+    rb.merchant_id = net::account_id_from_string(merchant_id);
+    rb.store_id = net::account_id_from_string(store_id);
+  } else {
+    rb.member_id = member_id;
+  }
+  json::object text;
+  if (paper) {
+    text["merchant_id"] = merchant_id;
+    text["store_id"] = store_id;
+  } else {
+    text["member_id"] = member_id;
+  }
+  const Id128 redeemed_key = redeemed_text_key(rb.code);
+  call(link, c, make_text(redeemed_key, 0, text), std::move(respond),
+       [link, paper, redeemed_key](const Reply& reply, const Responder& answer) {
+         ReplyData d = reply_data(reply);
+         if (reply.result == Result::voucher_redeemed) {
+           // V3: when and where; the store's own id string from the text of
+           // the redemption that succeeded.
+           return fetch_texts(link, {redeemed_key}, [d, answer](const Texts& t) {
+             json::object where = parse_text(t.empty() ? std::nullopt : t[0]);
+             ApiError e = api_error(Result::voucher_redeemed, "voucher already redeemed");
+             e.details["redeemed_at"] = format_rfc3339(d.v[1]);
+             json::value store = string_or_null(where, "store_id");
+             if (d.detail == voucher_paper) {
+               e.details["store_id"] =
+                   store.is_string() ? store : json::value(std::to_string(uint64_t(d.v[2])));
+             } else {
+               e.details["store_id"] = nullptr;
+               e.details["member_id"] = uint64_t(d.v[2]);
+             }
+             answer(e);
+           });
+         }
+         if (reply.result != Result::ok) return answer(reply_error(reply, "voucher not redeemed"));
+         const Id128 batch{uint64_t(d.v[3]), uint64_t(d.v[4])};
+         fetch_texts(link, {batch}, [d, paper, answer](const Texts& t) {
+           json::object batch_text = parse_text(t.empty() ? std::nullopt : t[0]);
+           json::object o;
+           o["batch_id"] = string_or_null(batch_text, "ref");
+           o["face_value"] = d.v[0];
+           o["redeemed_at"] = format_rfc3339(d.v[1]);
+           if (!paper) o["member_id"] = uint64_t(d.v[2]);
+           answer(json_response(200, o));
+         });
+       });
+}
+
+// --- History -------------------------------------------------------------------------
+
+// API.md's history types from what moved (EffectKind) and why (TransferCode).
+std::string_view history_type(uint16_t effect_kind, uint16_t code, int64_t amount) {
+  const auto effect = EffectKind(effect_kind);
+  const bool withdrawal = code == code_withdrawal_hold || code == code_withdrawal_paid;
+  if (effect == EffectKind::hold_created) return withdrawal ? "withdrawal_hold" : "hold";
+  if (effect == EffectKind::hold_voided || effect == EffectKind::hold_expired) {
+    return withdrawal ? "withdrawal_release" : "release";
+  }
+  switch (code) {
+    case code_recharge:
+    case code_cash_recharge:
+      return "recharge";
+    case code_admin_credit:
+      return "admin_credit";
+    case code_admin_debit:
+      return "admin_debit";
+    case code_payment:
+    case code_payment_hold:
+      return "payment";
+    case code_refund:
+      return "refund";
+    case code_points_return:
+      return "points_return";
+    case code_cashback:
+      return "cashback";
+    case code_points_earn:
+      return "points_earn";
+    case code_points_use:
+      return "points_use";
+    case code_rebate:
+      return "rebate";
+    case code_gift:
+      return amount < 0 ? "gift_sent" : "gift_received";
+    case code_withdrawal_hold:
+    case code_withdrawal_paid:
+      return "withdrawal_hold";  // the approved hold, now paid out
+    case code_voucher_recharge:
+      return "voucher_recharge";
+    default:
+      return "other";
+  }
+}
+
+// The movement behind a history entry, beyond its type.
+std::string_view history_effect(uint16_t effect_kind) {
+  switch (EffectKind(effect_kind)) {
+    case EffectKind::transfer_posted:
+      return "posted";
+    case EffectKind::hold_created:
+      return "held";
+    case EffectKind::hold_posted:
+      return "captured";
+    case EffectKind::hold_voided:
+      return "released";
+    case EffectKind::hold_expired:
+      return "expired";
+    case EffectKind::grant_created:
+      return "maturing";
+    case EffectKind::grant_matured:
+      return "matured";
+    case EffectKind::grant_shrunk:
+      return "shrunk";
+    case EffectKind::grant_cancelled:
+      return "cancelled";
+    default:
+      return "other";
+  }
+}
+
+// The message of an entry: what the caller wrote beside its command.
+json::value history_message(const json::object& text) {
+  for (const char* key : {"message", "reason", "source", "feedback", "note"}) {
+    json::value v = string_or_null(text, key);
+    if (v.is_string()) return v;
+  }
+  return nullptr;
+}
+
+void member_history(LedgerLink* link, const Request& req, Responder respond) {
+  Asset asset = asset_wallet;
+  if (const std::string* a = req.query.get("asset")) {
+    if (*a == "points") {
+      asset = asset_points;
+    } else if (*a != "wallet") {
+      return respond(invalid_field("asset", "'asset' must be 'wallet' or 'points'"));
+    }
+  }
+  bool csv = false;
+  if (const std::string* f = req.query.get("format")) {
+    if (*f == "csv") {
+      csv = true;
+    } else if (*f != "json") {
+      return respond(invalid_field("format", "'format' must be 'json' or 'csv'"));
+    }
+  }
+  ListParams list;
+  client::Query q;
+  if (!read_list(req, respond, &list, &q.cursor)) return;
+  q.kind = client::QueryKind::history;
+  q.key = req.param("member_id").u64;
+  q.asset = asset;
+  q.limit = list.limit;
+  with_member(link, q.key, std::move(respond),
+              [link, csv, q = std::move(q)](const Responder& answer) {
+                query(link, q, answer, [csv](const client::QueryResult& r, const Responder& done) {
+                  json::array entries;
+                  CsvWriter w;
+                  w.row({"seq", "time", "type", "amount", "balance_after", "ref", "message"});
+                  for (const client::QueryRow& row : r.rows) {
+                    json::object text = parse_text(row.text);
+                    json::value ref = string_or_null(text, "ref");
+                    json::value message = history_message(text);
+                    std::string_view type = history_type(row.effect_kind, row.code, row.amount);
+                    std::string time = format_rfc3339(int64_t(row.time_us));
+                    if (csv) {
+                      w.field(row.seq)
+                          .field(time)
+                          .field(type)
+                          .field(row.amount)
+                          .field(row.balance_after)
+                          .field(ref.is_string() ? std::string_view(ref.as_string()) : "")
+                          .field(message.is_string() ? std::string_view(message.as_string()) : "")
+                          .end_row();
+                      continue;
+                    }
+                    json::object e;
+                    e["seq"] = row.seq;
+                    e["time"] = time;
+                    e["type"] = type;
+                    e["effect"] = history_effect(row.effect_kind);
+                    e["amount"] = row.amount;
+                    e["balance_after"] = row.balance_after;
+                    e["held_after"] = row.held_after;
+                    e["maturing_after"] = row.maturing_after;
+                    e["ref"] = ref;
+                    e["message"] = message;
+                    entries.push_back(std::move(e));
+                  }
+                  if (csv) {
+                    Response resp = text_response(200, "text/csv; charset=utf-8", w.take());
+                    json::value next = next_cursor_json(r.next);
+                    if (next.is_string())
+                      resp.headers.emplace_back("X-Next-Cursor", next.as_string());
+                    return done(std::move(resp));
+                  }
+                  json::object o;
+                  o["entries"] = std::move(entries);
+                  o["next_cursor"] = next_cursor_json(r.next);
+                  done(json_response(200, o));
+                });
+              });
+}
+
+// --- Settlement report ---------------------------------------------------------------
+
+struct SettlementStore {
+  std::string id;  // "" = payments without a store
+  uint64_t account = 0;
+};
+
+struct SettlementReport {
+  LedgerLink* link = nullptr;
+  std::string merchant_id;
+  std::optional<std::string> store_id;  // one store only
+  int64_t from_day = 0;
+  int64_t to_day = 0;
+  bool csv = false;
+  std::vector<SettlementStore> stores;
+};
+
+void settlement_read(const std::shared_ptr<SettlementReport>& rep, const Responder& answer) {
+  const int64_t days = rep->to_day - rep->from_day + 1;
+  if (rep->stores.size() * size_t(days) > settlement_reads_max) {
+    return answer(invalid_request("the report reads " + std::to_string(days) + " days of " +
+                                  std::to_string(rep->stores.size()) +
+                                  " stores: narrow the range or name a store_id"));
+  }
+  const uint64_t merchant = net::account_id_from_string(rep->merchant_id);
+  std::vector<Command> reads;
+  Command m = read_command(CommandKind::merchant_get);
+  m.body.read.key = merchant;
+  reads.push_back(m);
+  for (int64_t day = rep->from_day; day <= rep->to_day; day++) {
+    for (const SettlementStore& s : rep->stores) {
+      Command c = read_command(CommandKind::settlement_get);
+      c.body.read.key = merchant;
+      c.body.read.id.lo = s.account;
+      c.body.read.index = uint32_t(day);
+      reads.push_back(c);
+    }
+  }
+  call_many(rep->link, std::move(reads), {}, answer,
+            [rep](std::span<const Reply> replies, const Responder& done) {
+              if (replies[0].result != Result::ok) {
+                return done(reply_error(replies[0], "merchant not found"));
+              }
+              CsvWriter w;
+              w.row({"date", "merchant_id", "store_id", "payments_count", "payments_amount",
+                     "refunds_amount", "voucher_count", "voucher_amount", "net"});
+              json::array rows;
+              int64_t totals[6] = {};
+              size_t i = 1;
+              for (int64_t day = rep->from_day; day <= rep->to_day; day++) {
+                for (const SettlementStore& s : rep->stores) {
+                  const Reply& reply = replies[i++];
+                  if (reply.result != Result::ok) continue;  // no activity that day
+                  ReplyData d = reply_data(reply);
+                  for (int k = 0; k < 6; k++)
+                    totals[k] += d.v[k];
+                  std::string date = format_date(day);
+                  if (rep->csv) {
+                    w.field(date).field(rep->merchant_id).field(s.id);
+                    for (int k = 0; k < 6; k++)
+                      w.field(d.v[k]);
+                    w.end_row();
+                    continue;
+                  }
+                  json::object row;
+                  row["date"] = date;
+                  row["merchant_id"] = rep->merchant_id;
+                  if (s.id.empty()) {
+                    row["store_id"] = nullptr;
+                  } else {
+                    row["store_id"] = s.id;
+                  }
+                  const char* names[6] = {"payments_count", "payments_amount", "refunds_amount",
+                                          "voucher_count",  "voucher_amount",  "net"};
+                  for (int k = 0; k < 6; k++)
+                    row[names[k]] = d.v[k];
+                  rows.push_back(std::move(row));
+                }
+              }
+              if (rep->csv) {
+                return done(text_response(200, "text/csv; charset=utf-8", w.take()));
+              }
+              json::object total;
+              const char* names[6] = {"payments_count", "payments_amount", "refunds_amount",
+                                      "voucher_count",  "voucher_amount",  "net"};
+              for (int k = 0; k < 6; k++)
+                total[names[k]] = totals[k];
+              json::object o;
+              o["merchant_id"] = rep->merchant_id;
+              o["from"] = format_date(rep->from_day);
+              o["to"] = format_date(rep->to_day);
+              o["rows"] = std::move(rows);
+              o["totals"] = std::move(total);
+              done(json_response(200, o));
+            });
+}
+
+// The merchant's stores from their texts (group text_group("stores", merchant)).
+void settlement_stores(const std::shared_ptr<SettlementReport>& rep, Id128 after,
+                       const Responder& answer) {
+  client::Query q;
+  q.kind = client::QueryKind::texts_in_group;
+  // The group handlers_admin.cc files store texts under (by merchant account id).
+  q.key = store_text_group(net::account_id_from_string(rep->merchant_id));
+  q.cursor.key = after;
+  q.limit = uint32_t(settlement_stores_max);
+  rep->link->query(std::move(q), [rep, answer](client::QueryResult r) {
+    // Without the texts, the report still has the payments without a store.
+    if (r.status == Result::ok) {
+      for (const client::QueryRow& row : r.rows) {
+        json::object t = parse_text(row.text);
+        json::value id = string_or_null(t, "store_id");
+        if (!id.is_string() || id.as_string().empty()) continue;
+        std::string s(id.as_string());
+        rep->stores.push_back({s, net::account_id_from_string(s)});
+      }
+      if (!r.next.at_start() && rep->stores.size() < settlement_stores_max * 8) {
+        return settlement_stores(rep, r.next.key, answer);
+      }
+    }
+    settlement_read(rep, answer);
+  });
+}
+
+// A report bound as a UTC day number. A date names a whole day (both bounds
+// inclusive); an RFC 3339 time (API.md: accepted on input) names an instant:
+// `from` starts in its day, `to` is exclusive (the day of the instant before).
+std::optional<int64_t> report_day(const std::string& text, bool is_to) {
+  std::optional<int64_t> day = parse_date(text);
+  if (!day) {
+    auto t = parse_rfc3339(text);
+    if (!t || *t < 0) return std::nullopt;
+    int64_t us = is_to ? *t - 1 : *t;
+    if (us < 0) return std::nullopt;
+    day = us / int64_t(us_per_day);
+  }
+  if (*day < 0) return std::nullopt;
+  return day;
+}
+
+void settlement_report(LedgerLink* link, const Request& req, Responder respond) {
+  const Principal who = principal_of(req);
+  auto rep = std::make_shared<SettlementReport>();
+  rep->link = link;
+  const std::string* merchant = req.query.get("merchant_id");
+  const std::string* store = req.query.get("store_id");
+  if (merchant) {
+    rep->merchant_id = *merchant;
+  } else if (who.role == Role::merchant || who.role == Role::store) {
+    rep->merchant_id = who.merchant_id;
+  } else {
+    return respond(invalid_field("merchant_id", "'merchant_id' is required"));
+  }
+  if (store && !store->empty()) rep->store_id = *store;
+  if (who.role == Role::store && !rep->store_id) rep->store_id = who.store_id;
+  if (!is_valid_id(rep->merchant_id)) {
+    return respond(invalid_field("merchant_id", "'merchant_id' is not a valid id"));
+  }
+  if (rep->store_id && !is_valid_id(*rep->store_id)) {
+    return respond(invalid_field("store_id", "'store_id' is not a valid id"));
+  }
+  if (who.role == Role::store ? !may_access_store(who, rep->merchant_id, *rep->store_id)
+                              : !may_access_merchant(who, rep->merchant_id)) {
+    return respond(forbidden("a key sees only its own merchant's or store's report"));
+  }
+  const std::string* from = req.query.get("from");
+  const std::string* to = req.query.get("to");
+  if (!from) return respond(invalid_field("from", "'from' (YYYY-MM-DD or RFC 3339) is required"));
+  auto from_day = report_day(*from, false);
+  if (!from_day) {
+    return respond(invalid_field("from",
+                                 "'from' must be a date YYYY-MM-DD or an RFC 3339 time, "
+                                 "from 1970"));
+  }
+  auto to_day = to ? report_day(*to, true) : from_day;
+  if (!to_day || *to_day < *from_day) {
+    return respond(invalid_field("to",
+                                 "'to' must be a date YYYY-MM-DD or an RFC 3339 time, "
+                                 "not before 'from'"));
+  }
+  if (*to_day - *from_day + 1 > settlement_days_max) {
+    return respond(invalid_field(
+        "to", "a report covers at most " + std::to_string(settlement_days_max) + " days"));
+  }
+  rep->from_day = *from_day;
+  rep->to_day = *to_day;
+  if (const std::string* f = req.query.get("format")) {
+    if (*f == "csv") {
+      rep->csv = true;
+    } else if (*f != "json") {
+      return respond(invalid_field("format", "'format' must be 'json' or 'csv'"));
+    }
+  }
+  if (rep->store_id) {
+    rep->stores.push_back({*rep->store_id, net::account_id_from_string(*rep->store_id)});
+    return settlement_read(rep, respond);
+  }
+  rep->stores.push_back({"", 0});  // payments without a store
+  settlement_stores(rep, Id128{}, respond);
+}
+
+}  // namespace
+
+void bind_reward_handlers(Router* router, LedgerLink* link, const CodeSecret& code_secret) {
+  COFFER_ASSERT(router != nullptr && link != nullptr);
+  auto bind = [&](RouteId id, void (*fn)(LedgerLink*, const Request&, Responder)) {
+    router->bind(id, [link, fn](const Request& req, Responder respond) {
+      fn(link, req, std::move(respond));
+    });
+  };
+  bind(RouteId::order_complete, order_complete);
+  bind(RouteId::rebate_create, rebate_create);
+  bind(RouteId::gift_create, gift_create);
+  bind(RouteId::member_gifts, member_gifts);
+  bind(RouteId::member_withdrawal_limit, withdrawal_limit);
+  bind(RouteId::withdrawal_create, withdrawal_create);
+  bind(RouteId::withdrawals_list, withdrawals_list);
+  bind(RouteId::withdrawal_get, withdrawal_get);
+  router->bind(RouteId::withdrawal_approve, [link](const Request& req, Responder respond) {
+    withdrawal_decide(link, true, req, std::move(respond));
+  });
+  router->bind(RouteId::withdrawal_reject, [link](const Request& req, Responder respond) {
+    withdrawal_decide(link, false, req, std::move(respond));
+  });
+  router->bind(RouteId::voucher_batch_create,
+               [link, code_secret](const Request& req, Responder respond) {
+                 voucher_batch_create(link, code_secret, req, std::move(respond));
+               });
+  bind(RouteId::voucher_batch_get, voucher_batch_get);
+  bind(RouteId::voucher_batch_void, voucher_batch_void);
+  router->bind(RouteId::voucher_redeem, [link, code_secret](const Request& req, Responder respond) {
+    voucher_redeem(link, code_secret, true, req, std::move(respond));
+  });
+  router->bind(RouteId::voucher_redeem_to_wallet,
+               [link, code_secret](const Request& req, Responder respond) {
+                 voucher_redeem(link, code_secret, false, req, std::move(respond));
+               });
+  bind(RouteId::member_history, member_history);
+  bind(RouteId::settlement_report, settlement_report);
+}
 
 }  // namespace coffer::gateway

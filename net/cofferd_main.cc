@@ -16,6 +16,7 @@
 
 #include "core/ledger.h"
 #include "net/data_dir.h"
+#include "net/query_service.h"
 #include "net/sequencer.h"
 #include "net/server.h"
 #include "storage/journal.h"
@@ -258,11 +259,13 @@ int main(int argc, char** argv) {
   sequencer_options.queue_request_count_max = queue_max;
   sequencer_options.tick_interval_ms = tick_interval_ms;
   sequencer_options.on_durable_effects = [&store](uint64_t first_seq, uint64_t last_seq,
-                                                  std::vector<Effect> effects) {
+                                                  std::vector<Effect> effects,
+                                                  std::vector<storage::StoredText> texts) {
     // Waits when the store's queue is full: backpressure on the whole pipeline
     // rather than a gap in history. A failed store keeps its sticky error,
     // which followers_healthy turns into STORAGE_ERROR for every later write.
-    (void)store->submit(storage::EffectBatch{first_seq, last_seq, std::move(effects), {}});
+    (void)store->submit(
+        storage::EffectBatch{first_seq, last_seq, std::move(effects), std::move(texts)});
   };
   sequencer_options.followers_healthy = [&store] { return store->error().ok(); };
   sequencer_options.checkpoint_interval_ms = checkpoint_interval_s * 1000;
@@ -276,7 +279,11 @@ int main(int argc, char** argv) {
                                 std::vector<std::byte> body) {
     if (net::Server* s = server_ptr.load()) s->reply(session, request_id, std::move(body));
   });
+  // Queries (history, texts, lists) are answered from the store on the I/O
+  // threads, once it has applied what was acknowledged before them.
+  std::unique_ptr<net::QueryService> queries = net::make_store_query_service(*store, sequencer);
   net::ServerOptions server_options;
+  server_options.queries = queries.get();
   server_options.address = host;
   server_options.port = port;
   server_options.io_threads = io_threads;

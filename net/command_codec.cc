@@ -37,20 +37,48 @@ const T* verified_root(std::span<const std::byte> bytes) {
 
 }  // namespace
 
-std::vector<std::byte> encode_command_batch(std::span<const Command> commands) {
+size_t command_batch_size_bound(size_t command_count, size_t text_count, size_t text_bytes) {
+  return batch_body_overhead_size_max + command_count * command_size_max +
+         text_count * command_text_overhead_size_max + text_bytes;
+}
+
+std::vector<std::byte> encode_command_batch(std::span<const Command> commands,
+                                            std::span<const CommandText> texts) {
   COFFER_ASSERT(commands.size() <= batch_size_max);
-  flatbuffers::FlatBufferBuilder fbb(commands.size() * sizeof(Command) + 64);
+  COFFER_ASSERT(command_texts_valid(texts, commands.size()));
+  size_t text_bytes = 0;
+  for (const CommandText& t : texts)
+    text_bytes += t.text.size();
+  flatbuffers::FlatBufferBuilder fbb(
+      command_batch_size_bound(commands.size(), texts.size(), text_bytes));
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::CommandText>>> text_vec = 0;
+  if (!texts.empty()) {
+    std::vector<flatbuffers::Offset<wire::CommandText>> offsets;
+    offsets.reserve(texts.size());
+    for (const CommandText& t : texts) {
+      auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t*>(t.text.data()), t.text.size());
+      offsets.push_back(wire::CreateCommandText(fbb, t.index, t.key.lo, t.key.hi, t.group, bytes));
+    }
+    text_vec = fbb.CreateVector(offsets);
+  }
   wire::Command128* dst = nullptr;
   auto vec = fbb.CreateUninitializedVectorOfStructs(commands.size(), &dst);
   if (!commands.empty())
     std::memcpy(static_cast<void*>(dst), commands.data(), commands.size_bytes());
-  fbb.Finish(wire::CreateCommandBatch(fbb, vec));
+  fbb.Finish(wire::CreateCommandBatch(fbb, vec, text_vec));
   return finish(fbb);
 }
 
 BatchDecode decode_command_batch(std::span<const std::byte> body, uint32_t batch_size_max_now,
                                  std::vector<Command>& out) {
+  std::vector<CommandText> texts;
+  return decode_command_batch(body, batch_size_max_now, out, texts);
+}
+
+BatchDecode decode_command_batch(std::span<const std::byte> body, uint32_t batch_size_max_now,
+                                 std::vector<Command>& out, std::vector<CommandText>& texts) {
   out.clear();
+  texts.clear();
   const auto* batch = verified_root<wire::CommandBatch>(body);
   if (batch == nullptr || batch->commands() == nullptr) return BatchDecode::malformed;
   const auto* commands = batch->commands();
@@ -65,6 +93,23 @@ BatchDecode decode_command_batch(std::span<const std::byte> body, uint32_t batch
     c.time_us = 0;
     const auto kind = uint16_t(c.kind);
     if (kind == 0 || kind > uint16_t(CommandKind::domain_last)) c.kind = CommandKind::none;
+  }
+  if (const auto* wire_texts = batch->texts(); wire_texts != nullptr) {
+    // More texts than commands cannot be valid: refused before anything is copied.
+    if (wire_texts->size() > count) return BatchDecode::bad_texts;
+    texts.resize(wire_texts->size());
+    for (uint32_t i = 0; i < wire_texts->size(); i++) {
+      const wire::CommandText* w = wire_texts->Get(i);
+      const auto* bytes = w->text();
+      const size_t size = bytes == nullptr ? 0 : bytes->size();
+      if (size > command_text_size_max) return BatchDecode::bad_texts;
+      CommandText& t = texts[i];
+      t.index = w->index();
+      t.key = Id128{w->key_lo(), w->key_hi()};
+      t.group = w->group();
+      if (size > 0) t.text.assign(reinterpret_cast<const char*>(bytes->data()), size);
+    }
+    if (!command_texts_valid(texts, count)) return BatchDecode::bad_texts;
   }
   return BatchDecode::ok;
 }

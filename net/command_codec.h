@@ -8,19 +8,27 @@
 #include <span>
 #include <vector>
 
+#include "core/command_text.h"
 #include "core/result.h"
 #include "core/types.h"
 
 namespace coffer::net {
 
-// Request body. REQUIRES: commands.size() <= batch_size_max.
-std::vector<std::byte> encode_command_batch(std::span<const Command> commands);
+// Request body. REQUIRES: commands.size() <= batch_size_max and
+// command_texts_valid(texts, commands.size()).
+std::vector<std::byte> encode_command_batch(std::span<const Command> commands,
+                                            std::span<const CommandText> texts = {});
+
+// An upper bound on the size of encode_command_batch's body (FlatBuffers
+// overhead included): callers keep it within the peer's frame_body_size_max.
+size_t command_batch_size_bound(size_t command_count, size_t text_count, size_t text_bytes);
 
 enum class BatchDecode : uint8_t {
   ok = 0,
   malformed = 1,  // Verifier failure or no commands vector
   empty = 2,      // zero commands
   too_large = 3,  // more than the limit
+  bad_texts = 4,  // texts that fail command_texts_valid (order, key, size)
 };
 
 // Verifies and copies the commands into `out` (cleared first). seq and time_us
@@ -28,6 +36,11 @@ enum class BatchDecode : uint8_t {
 // 1..domain_last gets kind `none`, which core answers INVALID_REQUEST (per
 // command, and a linked chain fails as a whole), so an unknown kind never
 // costs the connection.
+// Texts go to `texts` (cleared first); a batch whose texts are not valid is
+// refused whole (bad_texts), like any other malformed batch.
+BatchDecode decode_command_batch(std::span<const std::byte> body, uint32_t batch_size_max,
+                                 std::vector<Command>& out, std::vector<CommandText>& texts);
+// The same, for callers that do not need the texts (they are still checked).
 BatchDecode decode_command_batch(std::span<const std::byte> body, uint32_t batch_size_max,
                                  std::vector<Command>& out);
 

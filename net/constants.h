@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/command_text.h"
+
 namespace coffer::net {
 
 // --- The frame -------------------------------------------------------------
@@ -29,6 +31,29 @@ inline constexpr uint32_t token_size_max = 256;
 inline constexpr uint32_t client_name_size_max = 128;
 inline constexpr uint32_t error_message_size_max = 1024;
 
+// Texts beside commands (core/command_text.h): each costs its bytes plus at
+// most this much FlatBuffers framing (table, vtable, offsets, padding); a
+// batch body costs at most batch_body_overhead_size_max beyond its parts.
+// Clients size their frames with these (command_batch_size_bound).
+inline constexpr uint32_t command_text_overhead_size_max = 96;
+inline constexpr uint32_t batch_body_overhead_size_max = 256;
+
+// --- Queries (frame types query, query_reply) --------------------------------
+
+inline constexpr uint32_t query_limit_max = 1000;  // rows per page
+inline constexpr uint32_t query_ids_max = 1000;    // keys of one texts query
+// A reply row costs its text's bytes plus at most this much framing; a
+// reply body at most query_reply_overhead_size_max beyond its rows. A page
+// that would not fit the session's frame_body_size_max is cut short (its
+// `next` cursor then continues it).
+inline constexpr uint32_t query_row_overhead_size_max = 192;
+inline constexpr uint32_t query_reply_overhead_size_max = 128;
+// Read your writes: a query waits until the state store has applied every
+// seq acknowledged before it arrived, re-checking this often, and is answered
+// UNAVAILABLE if that takes longer than the timeout.
+inline constexpr uint32_t query_wait_poll_ms = 1;
+inline constexpr uint32_t query_wait_timeout_ms = 2'000;
+
 static_assert(frame_body_size_max >= batch_size_max * command_size_max + 64 * 1024,
               "a full batch of maximal commands must fit in one frame");
 static_assert(frame_body_size_max < (uint32_t{1} << 31), "body length must fit in u32 with room");
@@ -37,6 +62,16 @@ static_assert(hello_body_size_max >= token_size_max + client_name_size_max + 256
 static_assert(hello_body_size_max <= frame_body_size_max);
 static_assert(error_message_size_max + 256 <= hello_body_size_max,
               "error frames must be readable by a peer still in its handshake");
+static_assert(frame_body_size_max >= query_reply_overhead_size_max + query_row_overhead_size_max +
+                                         coffer::command_text_size_max,
+              "a row with a maximal text fits a reply at the default body limit");
+static_assert(frame_body_size_max >=
+                  batch_body_overhead_size_max + batch_size_max * command_size_max +
+                      command_text_overhead_size_max + coffer::command_text_size_max,
+              "a full batch with one maximal text fits a frame");
+static_assert(query_ids_max * 16 + 256 <= hello_body_size_max * 8,
+              "a maximal texts query is small next to any body limit");
+static_assert(query_wait_poll_ms >= 1 && query_wait_timeout_ms > query_wait_poll_ms);
 
 // --- The server ------------------------------------------------------------
 

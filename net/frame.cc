@@ -57,6 +57,10 @@ const char* frame_type_name(FrameType type) {
       return "ping";
     case FrameType::pong:
       return "pong";
+    case FrameType::query:
+      return "query";
+    case FrameType::query_reply:
+      return "query_reply";
   }
   return "unknown";
 }

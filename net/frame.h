@@ -14,15 +14,17 @@ namespace coffer::net {
 
 // On the wire: DO NOT CHANGE THESE VALUES.
 enum class FrameType : uint8_t {
-  hello = 1,     // client -> server, first frame: version, token
-  hello_ok = 2,  // server -> client: session id, limits
-  request = 3,   // client -> server: a batch of commands (opaque to this layer)
-  reply = 4,     // server -> client: the results of one request
-  error = 5,     // server -> client, then the server closes
-  ping = 6,      // client -> server; answered in order by a pong with the same body
-  pong = 7,      // server -> client
+  hello = 1,        // client -> server, first frame: version, token
+  hello_ok = 2,     // server -> client: session id, limits
+  request = 3,      // client -> server: a batch of commands (opaque to this layer)
+  reply = 4,        // server -> client: the results of one request
+  error = 5,        // server -> client, then the server closes
+  ping = 6,         // client -> server; answered in order by a pong with the same body
+  pong = 7,         // server -> client
+  query = 8,        // client -> server: a query of the state store (query.fbs)
+  query_reply = 9,  // server -> client: its answer
 };
-inline constexpr uint8_t frame_type_max = 7;
+inline constexpr uint8_t frame_type_max = 9;
 
 bool frame_type_valid(uint8_t type);
 const char* frame_type_name(FrameType type);

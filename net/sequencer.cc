@@ -36,6 +36,7 @@
 
 #include "core/assert.h"
 #include "net/command_codec.h"
+#include "storage/batch_payload.h"
 
 namespace coffer::net {
 
@@ -54,8 +55,10 @@ namespace {
 constexpr uint32_t records_in_flight_max = 1024;
 constexpr uint64_t bytes_in_flight_max = 128ull << 20;
 static_assert(records_in_flight_max < storage::kQueueRecordCountDefault);
-static_assert(bytes_in_flight_max + uint64_t{batch_size_max} * command_size <
-              storage::kQueueSizeBytesDefault);
+static_assert(bytes_in_flight_max + frame_body_size_max < storage::kQueueSizeBytesDefault);
+// A record's payload (commands and texts) is never larger than the request
+// body it came from, and that fits a frame.
+static_assert(frame_body_size_max <= storage::kRecordPayloadSizeMax);
 // Requests taken from the queue per wake-up.
 constexpr size_t dequeue_bulk_max = 64;
 // The core thread wakes at least this often to tick and to notice stop().
@@ -72,6 +75,7 @@ struct Sequencer::State {
         effects(effects_per_command_max) {
     next_seq = ledger.last_seq() + 1;
     next_seq_published.store(next_seq);
+    acknowledged_seq.store(ledger.last_seq());
   }
 
   Ledger& ledger;
@@ -94,6 +98,7 @@ struct Sequencer::State {
   uint64_t last_checkpoint_us = 0;
   uint64_t last_checkpoint_seq = 0;
   std::vector<Command> commands;
+  std::vector<CommandText> texts;  // beside `commands` (core/command_text.h)
   std::vector<Reply> replies;
   std::vector<Effect> effects;
 
@@ -114,7 +119,7 @@ struct Sequencer::State {
 
   std::atomic<uint64_t> requests{0}, command_count{0}, ticks{0}, checkpoints{0},
       records_submitted{0}, records_durable{0}, malformed_batches{0}, storage_errors{0},
-      next_seq_published{1};
+      next_seq_published{1}, acknowledged_seq{0};
 
   // Never below the recovered state's time, even if the wall clock was
   // stepped back across a restart: core requires non-decreasing time.
@@ -162,7 +167,8 @@ void Sequencer::State::process(Request& request) {
     refuse(request.session, request.request_id, Result::storage_error);
     return;
   }
-  if (decode_command_batch(request.body, options.batch_size_max, commands) != BatchDecode::ok) {
+  if (decode_command_batch(request.body, options.batch_size_max, commands, texts) !=
+      BatchDecode::ok) {
     malformed_batches.fetch_add(1, std::memory_order_relaxed);
     refuse(request.session, request.request_id, Result::invalid_request);
     return;
@@ -188,10 +194,13 @@ void Sequencer::State::maybe_tick(uint64_t now_us) {
   ticks.fetch_add(1, std::memory_order_relaxed);
   // `commands` may hold the request being processed: set it aside meanwhile.
   std::vector<Command> saved;
+  std::vector<CommandText> saved_texts;
   saved.swap(commands);
+  saved_texts.swap(texts);
   commands.assign(1, make_tick());
   run_batch(now_us, SessionHandle{}, 0, false);
   commands.swap(saved);
+  texts.swap(saved_texts);
 }
 
 void Sequencer::State::maybe_checkpoint(uint64_t now_us) {
@@ -210,7 +219,10 @@ void Sequencer::State::run_batch(uint64_t now_us, const SessionHandle& session, 
                                  bool answer) {
   const size_t n = commands.size();
   COFFER_ASSERT(n >= 1 && n <= batch_size_max);
-  const uint64_t size_bytes = n * sizeof(Command);
+  COFFER_ASSERT(command_texts_valid(texts, n));  // decode_command_batch checked them
+  uint64_t size_bytes = n * sizeof(Command);
+  for (const CommandText& t : texts)
+    size_bytes += t.text.size();
   wait_for_room(size_bytes);
   if (journal_failed.load()) {  // failed while we waited: apply nothing more
     storage_errors.fetch_add(1, std::memory_order_relaxed);
@@ -238,13 +250,24 @@ void Sequencer::State::run_batch(uint64_t now_us, const SessionHandle& session, 
   command_count.fetch_add(n, std::memory_order_relaxed);
   next_seq_published.store(next_seq, std::memory_order_relaxed);
 
+  // Texts whose command succeeded for the first time go to the state store.
+  std::vector<storage::StoredText> kept_texts;
+  if (options.on_durable_effects) {
+    for (const CommandText& t : texts) {
+      if (!text_kept(replies[t.index])) continue;
+      kept_texts.push_back(storage::StoredText{commands[t.index].seq, t.key, t.group, t.text});
+    }
+  }
+
+  // The journal keeps every text (the inputs), kept or not: replay decides again.
   storage::JournalRecord record;
   record.first_seq = first_seq;
   record.command_count = uint32_t(n);
   record.time_first_us = now_us;
   record.time_last_us = now_us;
-  record.payload.resize(size_bytes);
-  std::memcpy(record.payload.data(), commands.data(), size_bytes);
+  record.payload.reserve(size_bytes + texts.size() * 32);
+  storage::encode_batch_payload(commands, texts, &record.payload);
+  size_bytes = record.payload.size();
 
   std::vector<std::byte> body;
   if (answer) body = encode_reply_batch(replies);
@@ -259,11 +282,19 @@ void Sequencer::State::run_batch(uint64_t now_us, const SessionHandle& session, 
   storage::Status st = journal.submit(
       std::move(record),
       [this, size_bytes, first_seq, last_seq, session, request_id, answer, body = std::move(body),
-       record_effects = std::move(record_effects)](const storage::Status& status) mutable {
+       record_effects = std::move(record_effects),
+       kept_texts = std::move(kept_texts)](const storage::Status& status) mutable {
         // The store follows the journal: effects only once durable, before the
         // replies (so a client that saw ok can read its history).
         if (status.ok() && options.on_durable_effects) {
-          options.on_durable_effects(first_seq, last_seq, std::move(record_effects));
+          options.on_durable_effects(first_seq, last_seq, std::move(record_effects),
+                                     std::move(kept_texts));
+        }
+        // Before the replies: a query sent after one of them waits for this seq.
+        if (status.ok()) {
+          uint64_t seen = acknowledged_seq.load();
+          while (seen < last_seq && !acknowledged_seq.compare_exchange_weak(seen, last_seq)) {
+          }
         }
         on_durable(status, size_bytes, last_seq, session, request_id, body, answer);
       });
@@ -407,6 +438,10 @@ bool Sequencer::try_push(Request&& request) {
   return true;
 }
 
+uint64_t Sequencer::acknowledged_seq() const {
+  return s_->acknowledged_seq.load();
+}
+
 SequencerStats Sequencer::stats() const {
   const State& s = *s_;
   SequencerStats out;
@@ -424,12 +459,14 @@ SequencerStats Sequencer::stats() const {
 }
 
 storage::Status replay_journal(const storage::JournalReader::Options& options, uint64_t from_seq,
-                               Ledger& ledger, ReplayReport* report) {
+                               Ledger& ledger, ReplayReport* report,
+                               const ReplayedRecordFn& on_record) {
   *report = ReplayReport{};
   std::unique_ptr<storage::JournalReader> reader;
   storage::Status st = storage::JournalReader::open(options, from_seq, &reader);
   if (!st.ok()) return st;
   std::vector<Command> commands;
+  std::vector<CommandText> texts;
   std::vector<Reply> replies;
   std::vector<Effect> effects(effects_per_command_max);
   while (true) {
@@ -439,15 +476,21 @@ storage::Status replay_journal(const storage::JournalReader::Options& options, u
     if (!st.ok()) return st;
     if (!has_record) break;
     const size_t n = record.command_count;
-    if (record.payload.size() != n * sizeof(Command) || n == 0 || n > batch_size_max) {
+    std::span<const std::byte> command_bytes;
+    std::string error;
+    if (n == 0 || n > batch_size_max ||
+        !storage::decode_batch_payload(record.payload, uint32_t(n), &command_bytes, &texts,
+                                       &error) ||
+        command_bytes.size() != n * sizeof(Command)) {
       return storage::Status(storage::StatusCode::corruption,
                              reader->end_file() + " offset " +
                                  std::to_string(reader->end_offset()) +
-                                 ": record payload is not whole commands");
+                                 ": record payload is not whole commands and texts" +
+                                 (error.empty() ? "" : ": " + error));
     }
     commands.resize(n);
     replies.resize(n);
-    std::memcpy(commands.data(), record.payload.data(), record.payload.size());
+    std::memcpy(commands.data(), command_bytes.data(), command_bytes.size());
     for (size_t i = 0; i < n; i++) {
       const Command& c = commands[i];
       if (c.seq != record.first_seq + i || (ledger.last_seq() != 0 && c.seq <= ledger.last_seq()) ||
@@ -465,6 +508,7 @@ storage::Status replay_journal(const storage::JournalReader::Options& options, u
       done += ledger.apply(std::span<const Command>(commands).subspan(done),
                            std::span<Reply>(replies).subspan(done), sink);
     }
+    if (on_record) on_record(commands, replies, texts);
     report->records++;
     report->commands += n;
     report->last_seq = commands.back().seq;

@@ -16,10 +16,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/command_text.h"
 #include "core/ledger.h"
 #include "net/server.h"
 #include "storage/journal.h"
@@ -69,7 +71,10 @@ struct SequencerOptions {
   // effects of each journal record, called once the record is durable, in
   // sequence order, on the journal's writer thread; never for a record that
   // failed. Keep it short (enqueue). nullptr: effects are dropped.
-  std::function<void(uint64_t first_seq, uint64_t last_seq, std::vector<Effect> effects)>
+  // `texts`: the record's texts whose command's reply satisfies text_kept
+  // (core/command_text.h), each with its command's seq, in seq order.
+  std::function<void(uint64_t first_seq, uint64_t last_seq, std::vector<Effect> effects,
+                     std::vector<storage::StoredText> texts)>
       on_durable_effects;
   // Checkpoints: at most this often, and only when something changed, the core
   // thread writes the ledger's image between batches and hands it over with
@@ -121,6 +126,12 @@ class Sequencer final : public RequestSink {
 
   SequencerStats stats() const;
 
+  // The last seq whose record is durable: every reply a client can have seen
+  // is at or below it (it is raised before those replies leave, after the
+  // record's effects went to on_durable_effects). Queries wait for the state
+  // store to reach it (read your writes). Any thread.
+  uint64_t acknowledged_seq() const;
+
  private:
   struct State;
   std::unique_ptr<State> s_;
@@ -138,11 +149,17 @@ struct ReplayReport {
 // Start-up recovery: reads the journal in `options.dir` from `from_seq` and
 // applies every record to `ledger`, exactly as journaled (seq and time from
 // the record). Corruption, a gap or a record whose payload is not whole
-// commands fails with the file and offset.
+// commands plus a valid text section (storage/batch_payload.h) fails with the
+// file and offset. `on_record`, if set, gets each record's commands (stamped),
+// replies and texts after it was applied (tests; the state store's re-feed).
+using ReplayedRecordFn =
+    std::function<void(std::span<const Command> commands, std::span<const Reply> replies,
+                       std::span<const CommandText> texts)>;
 //
 // Seam for the LMDB state store: load its image as of sequence S into the
 // ledger first, then call this with from_seq = S + 1.
 storage::Status replay_journal(const storage::JournalReader::Options& options, uint64_t from_seq,
-                               Ledger& ledger, ReplayReport* report);
+                               Ledger& ledger, ReplayReport* report,
+                               const ReplayedRecordFn& on_record = nullptr);
 
 }  // namespace coffer::net

@@ -197,6 +197,9 @@ ServerMetrics Server::metrics() const {
   m.bytes_in = get(c.bytes_in);
   m.bytes_out = get(c.bytes_out);
   m.requests_pushed = get(c.requests_pushed);
+  m.queries = get(c.queries);
+  m.queries_waited = get(c.queries_waited);
+  m.queries_timed_out = get(c.queries_timed_out);
   m.sink_full = get(c.sink_full);
   m.replies_dropped = get(c.replies_dropped);
   for (size_t i = 0; i < decode_error_count; ++i)

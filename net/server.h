@@ -19,6 +19,8 @@
 
 namespace coffer::net {
 
+class QueryService;
+
 namespace detail {
 class Session;
 struct ServerState;
@@ -80,6 +82,9 @@ struct ServerOptions {
   // SO_SNDBUF for accepted sockets; 0 keeps the OS default. Tests shrink it to
   // make a slow reader visible quickly.
   uint32_t socket_send_buffer_size = 0;
+  // Answers `query` frames (query_service.h); must outlive the server.
+  // nullptr: every query is answered UNAVAILABLE.
+  QueryService* queries = nullptr;
 };
 
 // Counters since start; a snapshot, each value read atomically.
@@ -93,8 +98,11 @@ struct ServerMetrics {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   uint64_t requests_pushed = 0;
-  uint64_t sink_full = 0;        // try_push returned false
-  uint64_t replies_dropped = 0;  // session gone or no such request in flight
+  uint64_t queries = 0;            // query frames read
+  uint64_t queries_waited = 0;     // had to wait for the state store to catch up
+  uint64_t queries_timed_out = 0;  // answered UNAVAILABLE after query_wait_timeout_ms
+  uint64_t sink_full = 0;          // try_push returned false
+  uint64_t replies_dropped = 0;    // session gone or no such request in flight
   // Errors by kind; each closes its connection.
   uint64_t decode_errors[decode_error_count] = {};  // by DecodeError value
   uint64_t bad_bodies = 0;                          // FlatBuffers Verifier or body limits

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/assert.h"
+#include "net/query_service.h"
 #include "net/wire.h"
 
 namespace coffer::net::detail {
@@ -34,7 +35,8 @@ Session::Session(ServerState& state, tcp::socket socket, uint64_t id, bool admit
       decoder_(hello_body_size_max),
       deadline_timer_(socket_.get_executor()),
       write_timer_(socket_.get_executor()),
-      retry_timer_(socket_.get_executor()) {}
+      retry_timer_(socket_.get_executor()),
+      query_timer_(socket_.get_executor()) {}
 
 void Session::start() {
   asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
@@ -139,6 +141,8 @@ void Session::on_frame(Frame& frame) {
   switch (frame.header.type) {
     case FrameType::request:
       return push_request(Request{handle_, request_id, std::move(frame.body)});
+    case FrameType::query:
+      return on_query(request_id, frame.body);
     case FrameType::ping:
       return push_slot(FrameType::pong, request_id, true, std::move(frame.body));
     default:
@@ -177,13 +181,9 @@ void Session::on_hello(Frame& frame) {
 
 void Session::push_request(Request&& request) {
   uint64_t request_id = request.request_id;
-  // Replies are matched by id, so an id may be in flight only once.
-  for (size_t i = 0; i < slots_count_; ++i) {
-    const Slot& slot = slot_at(i);
-    if (slot.type == FrameType::reply && slot.request_id == request_id) {
-      bump(state_.counters.duplicate_request_ids);
-      return fail(error_code::invalid_request, "request id already in flight", request_id);
-    }
+  if (request_id_in_flight(request_id)) {
+    bump(state_.counters.duplicate_request_ids);
+    return fail(error_code::invalid_request, "request id already in flight", request_id);
   }
   if (!state_.sink.try_push(std::move(request))) {
     bump(state_.counters.sink_full);
@@ -196,6 +196,88 @@ void Session::push_request(Request&& request) {
   bump(state_.counters.requests_pushed);
   // The reply is posted to this strand, so it cannot run before this slot exists.
   push_slot(FrameType::reply, request_id, false, {});
+}
+
+// Replies are matched by id, so an id may be in flight only once, whether
+// it names a request or a query.
+bool Session::request_id_in_flight(uint64_t request_id) const {
+  for (size_t i = 0; i < slots_count_; ++i) {
+    const Slot& slot = slots_[(slots_head_ + i) % slots_.size()];
+    if ((slot.type == FrameType::reply || slot.type == FrameType::query_reply) &&
+        slot.request_id == request_id)
+      return true;
+  }
+  return false;
+}
+
+// A query takes a reply slot like a request, so its answer leaves in arrival
+// order too. It notes what has been acknowledged by now and waits (on a timer,
+// never blocking this thread) until the state store has applied that much.
+void Session::on_query(uint64_t request_id, std::span<const std::byte> body) {
+  if (request_id_in_flight(request_id)) {
+    bump(state_.counters.duplicate_request_ids);
+    return fail(error_code::invalid_request, "request id already in flight", request_id);
+  }
+  bump(state_.counters.queries);
+  WaitingQuery w;
+  w.request_id = request_id;
+  QueryDecode decoded = decode_query(body, &w.query);
+  QueryService* service = state_.options.queries;
+  if (decoded != QueryDecode::ok || service == nullptr) {
+    if (decoded == QueryDecode::malformed) bump(state_.counters.bad_bodies);
+    const Result r = decoded != QueryDecode::ok ? Result::invalid_request : Result::unavailable;
+    return push_slot(FrameType::query_reply, request_id, true,
+                     encode_query_reply(QueryAnswer{r, {}, {}}));
+  }
+  push_slot(FrameType::query_reply, request_id, false, {});
+  w.after_seq = service->acknowledged_seq();
+  w.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(query_wait_timeout_ms);
+  if (service->applied_seq() < w.after_seq) bump(state_.counters.queries_waited);
+  waiting_queries_.push_back(std::move(w));
+  answer_ready_queries();
+}
+
+void Session::answer_ready_queries() {
+  if (phase_ == Phase::closed || phase_ == Phase::lingering) {
+    waiting_queries_.clear();
+    return;
+  }
+  QueryService* service = state_.options.queries;
+  const auto now = std::chrono::steady_clock::now();
+  const uint64_t applied = service->applied_seq();
+  size_t kept = 0;
+  for (size_t i = 0; i < waiting_queries_.size(); ++i) {
+    WaitingQuery& w = waiting_queries_[i];
+    QueryAnswer answer;
+    if (w.after_seq <= applied) {
+      service->answer(w.query, limits_.frame_body_size_max, &answer);
+    } else if (now >= w.deadline) {
+      bump(state_.counters.queries_timed_out);
+      answer.status = Result::unavailable;
+    } else {
+      if (kept != i) waiting_queries_[kept] = std::move(w);
+      ++kept;
+      continue;
+    }
+    std::vector<std::byte> body = encode_query_reply(answer);
+    COFFER_ASSERT(body.size() <= limits_.frame_body_size_max);
+    if (!fill_slot(FrameType::query_reply, w.request_id, body))
+      bump(state_.counters.replies_dropped);
+  }
+  waiting_queries_.resize(kept);
+  if (!waiting_queries_.empty() && !query_timer_armed_) {
+    query_timer_armed_ = true;
+    query_timer_.expires_after(std::chrono::milliseconds(query_wait_poll_ms));
+    query_timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code ec) { self->on_query_timer(ec); });
+  }
+  pump_writes();
+}
+
+void Session::on_query_timer(boost::system::error_code ec) {
+  query_timer_armed_ = false;
+  if (ec) return;
+  answer_ready_queries();
 }
 
 void Session::on_retry_timer(boost::system::error_code ec) {
@@ -234,15 +316,20 @@ void Session::on_reply(uint64_t request_id, std::vector<std::byte>& results) {
     bump(state_.counters.replies_dropped);
     return;
   }
+  if (fill_slot(FrameType::reply, request_id, results)) return pump_writes();
+  bump(state_.counters.replies_dropped);
+}
+
+bool Session::fill_slot(FrameType type, uint64_t request_id, std::vector<std::byte>& body) {
   for (size_t i = write_slots_; i < slots_count_; ++i) {
     Slot& slot = slot_at(i);
-    if (slot.type == FrameType::reply && !slot.ready && slot.request_id == request_id) {
+    if (slot.type == type && !slot.ready && slot.request_id == request_id) {
       slot.ready = true;
-      slot.body = std::move(results);
-      return pump_writes();
+      slot.body = std::move(body);
+      return true;
     }
   }
-  bump(state_.counters.replies_dropped);
+  return false;
 }
 
 // Starts a write of the ready slots at the head of the queue (up to
@@ -373,6 +460,7 @@ void Session::fail(uint32_t code, const std::string& message, uint64_t request_i
   phase_ = Phase::draining;
   stalled_.reset();
   retry_timer_.cancel();
+  waiting_queries_.clear();
   for (size_t i = write_slots_; i < slots_count_; ++i)
     slot_at(i).body = {};
   slots_count_ = write_slots_;
@@ -422,6 +510,8 @@ void Session::close() {
   deadline_timer_.cancel();
   write_timer_.cancel();
   retry_timer_.cancel();
+  query_timer_.cancel();
+  waiting_queries_.clear();
   if (admitted_) {
     state_.sessions_admitted.fetch_sub(1, std::memory_order_relaxed);
     state_.counters.connections_active.fetch_sub(1, std::memory_order_relaxed);

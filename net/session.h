@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/frame_codec.h"
+#include "net/query_codec.h"
 #include "net/server.h"
 
 namespace coffer::net::detail {
@@ -33,6 +34,9 @@ struct Counters {
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> bytes_out{0};
   std::atomic<uint64_t> requests_pushed{0};
+  std::atomic<uint64_t> queries{0};
+  std::atomic<uint64_t> queries_waited{0};
+  std::atomic<uint64_t> queries_timed_out{0};
   std::atomic<uint64_t> sink_full{0};
   std::atomic<uint64_t> replies_dropped{0};
   std::atomic<uint64_t> decode_errors[decode_error_count] = {};
@@ -117,11 +121,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_hello(Frame& frame);
   void push_request(Request&& request);
   void on_retry_timer(boost::system::error_code ec);
+  // Queries: answered on this strand once the state store has caught up.
+  bool request_id_in_flight(uint64_t request_id) const;
+  void on_query(uint64_t request_id, std::span<const std::byte> body);
+  void answer_ready_queries();
+  void on_query_timer(boost::system::error_code ec);
 
   // Writing, in slot order.
   Slot& slot_at(size_t i) { return slots_[(slots_head_ + i) % slots_.size()]; }
   void push_slot(FrameType type, uint64_t request_id, bool ready, std::vector<std::byte> body);
   void on_reply(uint64_t request_id, std::vector<std::byte>& results);
+  // Fills the waiting slot of (type, request_id); false if there is none.
+  bool fill_slot(FrameType type, uint64_t request_id, std::vector<std::byte>& body);
   void pump_writes();
   void write_some();
   void on_write(boost::system::error_code ec, size_t size);
@@ -152,6 +163,15 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point last_activity_time_;  // last byte read or written
   std::optional<Request> stalled_;  // refused by a full sink, offered again on retry_timer_
 
+  struct WaitingQuery {
+    uint64_t request_id = 0;
+    QueryRequest query;
+    uint64_t after_seq = 0;  // answered once the store has applied this seq
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::vector<WaitingQuery> waiting_queries_;  // at most in_flight_frames_max (one slot each)
+  bool query_timer_armed_ = false;
+
   std::vector<Slot> slots_;  // ring of in_flight_frames_max
   size_t slots_head_ = 0;
   size_t slots_count_ = 0;
@@ -167,6 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer deadline_timer_;  // hello, idle, linger
   asio::steady_timer write_timer_;     // slow reader
   asio::steady_timer retry_timer_;     // full sink
+  asio::steady_timer query_timer_;     // queries waiting for the state store
 };
 
 }  // namespace coffer::net::detail

@@ -115,6 +115,13 @@ std::vector<std::byte> encode_reply_frame(uint64_t request_id, std::span<const s
 std::vector<std::byte> encode_error_frame(uint64_t request_id, const ErrorBody& body) {
   return encode_frame(FrameType::error, request_id, encode_error_body(body));
 }
+std::vector<std::byte> encode_query_frame(uint64_t request_id, std::span<const std::byte> query) {
+  return encode_frame(FrameType::query, request_id, query);
+}
+std::vector<std::byte> encode_query_reply_frame(uint64_t request_id,
+                                                std::span<const std::byte> answer) {
+  return encode_frame(FrameType::query_reply, request_id, answer);
+}
 std::vector<std::byte> encode_ping_frame(uint64_t request_id, std::span<const std::byte> payload) {
   return encode_frame(FrameType::ping, request_id, payload);
 }

@@ -65,6 +65,9 @@ std::vector<std::byte> encode_hello_ok_frame(uint64_t request_id, const HelloOkB
 std::vector<std::byte> encode_request_frame(uint64_t request_id, std::span<const std::byte> batch);
 std::vector<std::byte> encode_reply_frame(uint64_t request_id, std::span<const std::byte> results);
 std::vector<std::byte> encode_error_frame(uint64_t request_id, const ErrorBody& body);
+std::vector<std::byte> encode_query_frame(uint64_t request_id, std::span<const std::byte> query);
+std::vector<std::byte> encode_query_reply_frame(uint64_t request_id,
+                                                std::span<const std::byte> answer);
 std::vector<std::byte> encode_ping_frame(uint64_t request_id, std::span<const std::byte> payload);
 std::vector<std::byte> encode_pong_frame(uint64_t request_id, std::span<const std::byte> payload);
 

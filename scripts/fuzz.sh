@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 bash scripts/install-deps.sh
-targets=(net_frame_fuzz)
+targets=(net_frame_fuzz storage_batch_payload_fuzz)
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --parallel "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}"
 mkdir -p build-fuzz/crashes

@@ -116,6 +116,20 @@ Status get(Txn& txn, MDB_dbi dbi, MDB_val key, MDB_val* value, bool* found) {
   return status_from(rc, "mdb_get");
 }
 
+Status put_new(Txn& txn, MDB_dbi dbi, MDB_val key, MDB_val* value, bool* existed) {
+  const int rc = mdb_put(txn.get(), dbi, &key, value, MDB_NOOVERWRITE);
+  *existed = rc == MDB_KEYEXIST;
+  if (rc == MDB_KEYEXIST) return Status();
+  return status_from(rc, "mdb_put");
+}
+
+Status del(Txn& txn, MDB_dbi dbi, MDB_val key, bool* found) {
+  const int rc = mdb_del(txn.get(), dbi, &key, nullptr);
+  *found = rc == MDB_SUCCESS;
+  if (rc == MDB_NOTFOUND) return Status();
+  return status_from(rc, "mdb_del");
+}
+
 Status clear(Txn& txn, MDB_dbi dbi) {
   return status_from(mdb_drop(txn.get(), dbi, 0), "mdb_drop");
 }

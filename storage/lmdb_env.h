@@ -101,6 +101,11 @@ Status open_dbi(Txn& txn, const char* name, unsigned flags, MDB_dbi* dbi);
 Status put(Txn& txn, MDB_dbi dbi, MDB_val key, MDB_val value, unsigned flags = 0);
 // *found = false (status ok) when the key is missing.
 Status get(Txn& txn, MDB_dbi dbi, MDB_val key, MDB_val* value, bool* found);
+// Puts `value` only if `key` is missing (one B-tree descent for a new key).
+// If it exists, *existed = true and *value points at the stored value.
+Status put_new(Txn& txn, MDB_dbi dbi, MDB_val key, MDB_val* value, bool* existed);
+// *found = false (status ok) when the key is missing.
+Status del(Txn& txn, MDB_dbi dbi, MDB_val key, bool* found);
 // Empties the database (keeps it open).
 Status clear(Txn& txn, MDB_dbi dbi);
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "storage/batch_payload.h"
 #include "storage/journal.h"
 
 namespace coffer::storage {
@@ -103,6 +104,7 @@ Status recover(const RecoveryOptions& options, StateStore& store, Ledger& ledger
 
     std::vector<Command> commands;
     std::vector<Reply> replies;
+    std::vector<CommandText> texts;
     std::vector<Effect> effect_buffer(kReplayEffectBufferCount);
     JournalRecordView v;
     for (bool has = true;;) {
@@ -120,15 +122,18 @@ Status recover(const RecoveryOptions& options, StateStore& store, Ledger& ledger
         }
         report->journal_first_seq = v.first_seq;
       }
-      if (v.payload.size() != uint64_t{v.command_count} * sizeof(Command)) {
+      std::span<const std::byte> command_bytes;
+      std::string payload_error;
+      if (!decode_batch_payload(v.payload, v.command_count, &command_bytes, &texts,
+                                &payload_error)) {
         return corruption("journal " + dir + "/" + reader->end_file() +
                           " record ending at offset " + std::to_string(reader->end_offset()) +
-                          ": payload of " + std::to_string(v.payload.size()) + " bytes is not " +
-                          std::to_string(v.command_count) + " commands");
+                          " (seq " + std::to_string(v.first_seq) + ".." + std::to_string(last) +
+                          "): " + payload_error);
       }
       commands.resize(v.command_count);
       replies.resize(v.command_count);
-      std::memcpy(commands.data(), v.payload.data(), v.payload.size());
+      std::memcpy(commands.data(), command_bytes.data(), command_bytes.size());
       size_t begin = 0;
       for (size_t i = 0; i < commands.size(); ++i) {
         if (commands[i].seq != v.first_seq + i) {
@@ -145,9 +150,10 @@ Status recover(const RecoveryOptions& options, StateStore& store, Ledger& ledger
       batch.first_seq = v.first_seq + begin;
       batch.last_seq = last;
       std::span<const Command> rest(commands.data() + begin, commands.size() - begin);
+      size_t at = begin;  // replies[i] is the reply of commands[i]
       while (!rest.empty()) {
         EffectSink sink(effect_buffer);
-        const size_t n = ledger.apply(rest, replies, sink);
+        const size_t n = ledger.apply(rest, std::span(replies).subspan(at), sink);
         COFFER_ASSERT(n > 0);  // a sink of kReplayEffectBufferCount always fits one command
         if (last > applied) {
           for (const Effect& e : sink.effects()) {
@@ -155,6 +161,16 @@ Status recover(const RecoveryOptions& options, StateStore& store, Ledger& ledger
           }
         }
         rest = rest.subspan(n);
+        at += n;
+      }
+      // The same rule as the sequencer's live: a text is kept only if its
+      // command succeeded for the first time, so replay rebuilds what live kept.
+      if (last > applied) {
+        for (CommandText& t : texts) {
+          const Command& c = commands[t.index];
+          if (t.index < begin || c.seq <= applied || !text_kept(replies[t.index])) continue;
+          batch.texts.push_back(StoredText{c.seq, t.key, t.group, std::move(t.text)});
+        }
       }
       report->records_replayed++;
       report->commands_replayed += commands.size() - begin;

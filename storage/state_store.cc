@@ -85,6 +85,108 @@ struct ChunkKey {
   explicit ChunkKey(uint64_t index) { put_be64(b, index); }
 };
 
+// ---- Texts and domain indexes (STATE_STORE.md, "Texts" and "Indexes") -------
+
+// lo then hi: memcmp order is Id128's order (operator<=> compares lo first).
+void put_id(std::byte* p, const Id128& id) {
+  put_be64(p, id.lo);
+  put_be64(p + 8, id.hi);
+}
+Id128 get_id(const std::byte* p) {
+  return Id128{get_be64(p), get_be64(p + 8)};
+}
+
+struct TextKey {
+  std::byte b[kTextKeySize];
+  explicit TextKey(const Id128& key) { put_id(b, key); }
+};
+struct TextGroupKey {
+  std::byte b[kTextGroupKeySize];
+  TextGroupKey(uint64_t group, const Id128& key) {
+    put_be64(b, group);
+    put_id(b + 8, key);
+  }
+};
+// Followed by the text's bytes.
+struct TextValueHeader {
+  uint64_t group;
+  uint64_t seq;
+};
+static_assert(sizeof(TextValueHeader) == kTextValueHeaderSize);
+
+struct AccountKey {
+  std::byte b[kAccountKeySize];
+  explicit AccountKey(uint64_t account_id) { put_be64(b, account_id); }
+};
+struct AccountValue {
+  uint64_t user_data;
+  uint32_t asset;
+  uint16_t kind;
+  uint16_t reserved;
+};
+static_assert(sizeof(AccountValue) == kAccountValueSize);
+
+struct MemberAccountKey {
+  std::byte b[kMemberAccountKeySize];
+  MemberAccountKey(uint64_t member_id, Asset asset) {
+    put_be64(b, member_id);
+    put_be32(b + 8, asset);
+  }
+};
+
+// Newest first: the seq is inverted, as in history.
+struct GiftKey {
+  std::byte b[kGiftKeySize];
+  GiftKey(uint64_t member_id, GiftDirection direction, uint64_t seq) {
+    put_be64(b, member_id);
+    b[8] = static_cast<std::byte>(direction);
+    put_be64(b + 9, ~seq);
+  }
+};
+struct GiftValue {
+  uint64_t seq;
+  uint64_t time_us;
+  Id128 gift_id;
+  uint64_t from_member_id;
+  uint64_t to_member_id;
+  int64_t amount;
+};
+static_assert(sizeof(GiftValue) == kGiftValueSize);
+static_assert(std::is_trivially_copyable_v<GiftValue>);
+
+struct WithdrawalKey {
+  std::byte b[kWithdrawalKeySize];
+  WithdrawalKey(uint8_t state, uint64_t seq) {
+    b[0] = static_cast<std::byte>(state);
+    put_be64(b + 1, seq);
+  }
+};
+struct WithdrawalValue {
+  uint64_t seq;
+  uint64_t time_us;
+  Id128 withdrawal_id;
+  uint64_t member_id;
+  int64_t amount;
+  uint8_t state;
+  uint8_t reserved[7];
+};
+static_assert(sizeof(WithdrawalValue) == kWithdrawalValueSize);
+static_assert(std::is_trivially_copyable_v<WithdrawalValue>);
+struct WithdrawalIdKey {
+  std::byte b[kTextKeySize];
+  explicit WithdrawalIdKey(const Id128& id) { put_id(b, id); }
+};
+struct WithdrawalIdValue {  // where the withdrawal's entry is now
+  uint64_t seq;
+  uint8_t state;
+  uint8_t reserved[7];
+};
+static_assert(sizeof(WithdrawalIdValue) == kWithdrawalIdValueSize);
+
+// The leg of a withdrawal record that is its hold (core/withdrawals.cc).
+constexpr uint32_t kWithdrawalHoldLeg = 3;
+static_assert(kWithdrawalHoldLeg < domain_leg_count);
+
 // ---- Meta -------------------------------------------------------------------
 
 constexpr char kMetaFormat[] = "format_version";
@@ -133,12 +235,161 @@ struct StateStore::Impl {
   MDB_dbi history = 0;
   MDB_dbi records = 0;
   MDB_dbi image = 0;
+  MDB_dbi texts = 0;
+  MDB_dbi text_groups = 0;
+  MDB_dbi accounts = 0;
+  MDB_dbi member_accounts = 0;
+  MDB_dbi gifts = 0;
+  MDB_dbi withdrawals = 0;
+  MDB_dbi withdrawal_ids = 0;
   // One transaction's puts, sorted before they go in (writer only).
   std::vector<std::pair<HistoryKey, HistoryValue>> history_puts;
   std::vector<std::pair<RecordKey, const Effect*>> record_puts;
+  std::vector<const StoredText*> text_puts;  // one transaction's texts, sorted by key
+  std::vector<std::byte> text_value;         // scratch for put_text (writer only)
 
   Status put_sorted(lmdb::Txn& txn);
+  // Writer, inside the batch's write transaction. The domain indexes are put
+  // at once (not sorted): they are rare next to balance changes, and a gift or
+  // withdrawal must see an account created earlier in the same transaction.
+  Status put_text(lmdb::Txn& txn, const StoredText& t);
+  Status put_account(lmdb::Txn& txn, const Effect& e);
+  Status put_gift(lmdb::Txn& txn, const Effect& e);
+  Status move_withdrawal(lmdb::Txn& txn, const Effect& e, uint8_t state);
+  // The member owning a member wallet/points account; 0 for any other account.
+  Status member_of(lmdb::Txn& txn, uint64_t account_id, uint64_t* member_id) const;
+
+  // Reads inside `txn`.
+  Status last_applied(lmdb::Txn& txn, uint64_t* seq) const;
+  Status history_in(lmdb::Txn& txn, uint64_t account_id, HistoryCursor from, uint32_t limit,
+                    HistoryPage* page) const;
 };
+
+Status StateStore::Impl::put_text(lmdb::Txn& txn, const StoredText& t) {
+  const TextKey key(t.key);
+  const MDB_val k = lmdb::val(key.b, sizeof key.b);
+  const TextValueHeader header{t.group, t.seq};
+  text_value.resize(sizeof header + t.text.size());
+  std::memcpy(text_value.data(), &header, sizeof header);
+  if (!t.text.empty()) std::memcpy(text_value.data() + sizeof header, t.text.data(), t.text.size());
+  // Most keys are new (a command's own id): one descent puts them. A key that
+  // exists hands back its old value, whose group the index must follow.
+  MDB_val v = lmdb::val(text_value);
+  bool existed = false;
+  Status s = lmdb::put_new(txn, texts, k, &v, &existed);
+  if (!s.ok()) return s;
+  uint64_t old_group = 0;
+  if (existed) {
+    if (v.mv_size < sizeof(TextValueHeader)) {
+      return Status(StatusCode::corruption, "texts: value shorter than its header");
+    }
+    std::memcpy(&old_group, v.mv_data, sizeof old_group);  // TextValueHeader::group
+    s = lmdb::put(txn, texts, k, lmdb::val(text_value));
+    if (!s.ok()) return s;
+  }
+  if (existed && old_group == t.group) return Status();  // index entry already right
+  if (old_group != 0) {
+    const TextGroupKey gk(old_group, t.key);
+    bool deleted = false;
+    if (!(s = lmdb::del(txn, text_groups, lmdb::val(gk.b, sizeof gk.b), &deleted)).ok()) return s;
+  }
+  if (t.group != 0) {
+    const TextGroupKey gk(t.group, t.key);
+    s = lmdb::put(txn, text_groups, lmdb::val(gk.b, sizeof gk.b), lmdb::val(nullptr, 0));
+  }
+  return s;
+}
+
+Status StateStore::Impl::put_account(lmdb::Txn& txn, const Effect& e) {
+  const AccountKey key(e.account.account_id);
+  AccountValue v{};
+  v.user_data = e.account.user_data;
+  v.asset = e.asset;
+  v.kind = static_cast<uint16_t>(e.account.kind);
+  Status s = lmdb::put(txn, accounts, lmdb::val(key.b, sizeof key.b), lmdb::val(&v, sizeof v));
+  if (!s.ok()) return s;
+  if (e.account.kind == AccountKind::member_wallet ||
+      e.account.kind == AccountKind::member_points) {
+    const MemberAccountKey mk(e.account.user_data, e.asset);
+    const uint64_t account_id = e.account.account_id;
+    s = lmdb::put(txn, member_accounts, lmdb::val(mk.b, sizeof mk.b),
+                  lmdb::val(&account_id, sizeof account_id));
+  }
+  return s;
+}
+
+Status StateStore::Impl::member_of(lmdb::Txn& txn, uint64_t account_id, uint64_t* member_id) const {
+  *member_id = 0;
+  const AccountKey key(account_id);
+  MDB_val v;
+  bool found = false;
+  Status s = lmdb::get(txn, accounts, lmdb::val(key.b, sizeof key.b), &v, &found);
+  if (!s.ok() || !found) return s;
+  AccountValue av;
+  if (!read_pod(v, &av)) return Status(StatusCode::corruption, "accounts: bad value size");
+  const auto kind = static_cast<AccountKind>(av.kind);
+  if (kind == AccountKind::member_wallet || kind == AccountKind::member_points) {
+    *member_id = av.user_data;
+  }
+  return Status();
+}
+
+Status StateStore::Impl::put_gift(lmdb::Txn& txn, const Effect& e) {
+  GiftValue v{};
+  v.seq = e.seq;
+  v.time_us = e.time_us;
+  v.gift_id = e.transfer.transfer_id;
+  v.amount = e.transfer.amount;
+  Status s = member_of(txn, e.transfer.debit_account_id, &v.from_member_id);
+  if (s.ok()) s = member_of(txn, e.transfer.credit_account_id, &v.to_member_id);
+  if (!s.ok()) return s;
+  // A side that is not a member (an engine transfer coded as a gift) gets no entry.
+  if (v.from_member_id != 0) {
+    const GiftKey k(v.from_member_id, GiftDirection::sent, e.seq);
+    s = lmdb::put(txn, gifts, lmdb::val(k.b, sizeof k.b), lmdb::val(&v, sizeof v));
+    if (!s.ok()) return s;
+  }
+  if (v.to_member_id != 0) {
+    const GiftKey k(v.to_member_id, GiftDirection::received, e.seq);
+    s = lmdb::put(txn, gifts, lmdb::val(k.b, sizeof k.b), lmdb::val(&v, sizeof v));
+  }
+  return s;
+}
+
+// Moves the withdrawal whose hold `e` touches to `state`: its entry leaves the
+// list of its previous state and joins the new one under this seq.
+Status StateStore::Impl::move_withdrawal(lmdb::Txn& txn, const Effect& e, uint8_t state) {
+  WithdrawalValue v{};
+  v.seq = e.seq;
+  v.time_us = e.time_us;
+  v.withdrawal_id = domain_leg_id(e.transfer.transfer_id, kWithdrawalHoldLeg);
+  v.amount = e.transfer.amount;
+  v.state = state;
+  Status s = member_of(txn, e.transfer.debit_account_id, &v.member_id);
+  if (!s.ok()) return s;
+
+  const WithdrawalIdKey idk(v.withdrawal_id);
+  const MDB_val ik = lmdb::val(idk.b, sizeof idk.b);
+  MDB_val old;
+  bool found = false;
+  if (!(s = lmdb::get(txn, withdrawal_ids, ik, &old, &found)).ok()) return s;
+  if (found) {
+    WithdrawalIdValue where;
+    if (!read_pod(old, &where)) {
+      return Status(StatusCode::corruption, "withdrawal_ids: bad value size");
+    }
+    const WithdrawalKey ok(where.state, where.seq);
+    bool deleted = false;
+    if (!(s = lmdb::del(txn, withdrawals, lmdb::val(ok.b, sizeof ok.b), &deleted)).ok()) return s;
+  }
+  const WithdrawalKey k(state, e.seq);
+  s = lmdb::put(txn, withdrawals, lmdb::val(k.b, sizeof k.b), lmdb::val(&v, sizeof v));
+  if (!s.ok()) return s;
+  WithdrawalIdValue where{};
+  where.seq = e.seq;
+  where.state = state;
+  return lmdb::put(txn, withdrawal_ids, ik, lmdb::val(&where, sizeof where));
+}
 
 Status StateStore::Impl::put_sorted(lmdb::Txn& txn) {
   Impl& im = *this;
@@ -283,6 +534,19 @@ Status StateStore::open_dbs() {
   if (!(s = lmdb::open_dbi(txn, "history", MDB_CREATE, &impl_->history)).ok()) return s;
   if (!(s = lmdb::open_dbi(txn, "records", MDB_CREATE, &impl_->records)).ok()) return s;
   if (!(s = lmdb::open_dbi(txn, "image", MDB_CREATE, &impl_->image)).ok()) return s;
+  const std::pair<const char*, MDB_dbi*> more[] = {
+      {"texts", &impl_->texts},
+      {"text_groups", &impl_->text_groups},
+      {"accounts", &impl_->accounts},
+      {"member_accounts", &impl_->member_accounts},
+      {"gifts", &impl_->gifts},
+      {"withdrawals", &impl_->withdrawals},
+      {"withdrawal_ids", &impl_->withdrawal_ids},
+  };
+  static_assert(4 + std::size(more) == kStateStoreDbCount);
+  for (const auto& [name, dbi] : more) {
+    if (!(s = lmdb::open_dbi(txn, name, MDB_CREATE, dbi)).ok()) return s;
+  }
 
   MDB_val v;
   bool found = false;
@@ -385,6 +649,16 @@ Status StateStore::enqueue(EffectBatch batch, bool wait) {
                     "effect batch: effect seq " + std::to_string(e.seq) + " out of order/range");
     }
     prev = e.seq;
+  }
+  prev = 0;
+  for (const StoredText& t : batch.texts) {
+    if (t.seq < batch.first_seq || t.seq > batch.last_seq || t.seq < prev || t.key.is_zero() ||
+        t.text.size() > command_text_size_max) {
+      return Status(StatusCode::invalid_argument,
+                    "effect batch: text of seq " + std::to_string(t.seq) +
+                        " out of order/range, zero key or over the size limit");
+    }
+    prev = t.seq;
   }
   {
     std::unique_lock<std::mutex> l(queue_mu_);
@@ -507,12 +781,13 @@ Status StateStore::apply_locked(std::vector<EffectBatch>& batches) {
     uint64_t applied = last_applied_seq_.load();
     im.history_puts.clear();
     im.record_puts.clear();
+    im.text_puts.clear();
     std::unique_ptr<PendingImage> image;
     lmdb::Txn txn;
     Status s = txn.begin(*im.env, /*read_only=*/false);
     if (!s.ok()) return s;
 
-    uint64_t effect_count = 0, history_count = 0, record_count = 0;
+    uint64_t effect_count = 0, history_count = 0, record_count = 0, text_count = 0;
     while (i < batches.size() && effect_count < options_.txn_effect_count) {
       const EffectBatch& b = batches[i++];
       if (b.last_seq <= applied) continue;        // re-fed: already in the store
@@ -558,9 +833,34 @@ Status StateStore::apply_locked(std::vector<EffectBatch>& batches) {
             if (is_transfer_kind(e.kind)) transfer = &e;
             im.record_puts.push_back({RecordKey(e.kind, e.seq, ordinal), &e});
             record_count++;
+            // Domain indexes: only these kinds and codes cost more than the record.
+            if (e.kind == EffectKind::account_created) {
+              s = im.put_account(txn, e);
+            } else if (e.code == code_gift && e.kind == EffectKind::transfer_posted) {
+              s = im.put_gift(txn, e);
+            } else if (e.code == code_withdrawal_hold) {
+              switch (e.kind) {
+                case EffectKind::hold_created:
+                  s = im.move_withdrawal(txn, e, withdrawal_pending);
+                  break;
+                case EffectKind::hold_posted:
+                  s = im.move_withdrawal(txn, e, withdrawal_approved);
+                  break;
+                case EffectKind::hold_voided:
+                case EffectKind::hold_expired:  // withdrawal holds never expire; as a release
+                  s = im.move_withdrawal(txn, e, withdrawal_rejected);
+                  break;
+                default:
+                  break;
+              }
+            }
+            if (!s.ok()) return s;  // txn aborts: nothing of it is visible
             break;
           }
         }
+      }
+      for (const StoredText& t : b.texts) {
+        if (t.seq > applied) im.text_puts.push_back(&t);  // else re-fed
       }
       applied = b.last_seq;
     }
@@ -568,6 +868,14 @@ Status StateStore::apply_locked(std::vector<EffectBatch>& batches) {
     // touched once per transaction instead of once per entry.
     s = im.put_sorted(txn);
     if (!s.ok()) return s;  // txn aborts: nothing of it is visible
+    // Texts in key order too; stable, so that of two texts under one key the
+    // later (higher seq) is put last and wins.
+    std::stable_sort(im.text_puts.begin(), im.text_puts.end(),
+                     [](const StoredText* a, const StoredText* b) { return a->key < b->key; });
+    for (const StoredText* t : im.text_puts) {
+      if (!(s = im.put_text(txn, *t)).ok()) return s;
+    }
+    text_count = im.text_puts.size();
 
     if (i == batches.size()) {
       std::lock_guard<std::mutex> l(queue_mu_);
@@ -614,6 +922,7 @@ Status StateStore::apply_locked(std::vector<EffectBatch>& batches) {
     effects_applied_.fetch_add(effect_count, std::memory_order_relaxed);
     history_entries_written_.fetch_add(history_count, std::memory_order_relaxed);
     records_written_.fetch_add(record_count, std::memory_order_relaxed);
+    texts_written_.fetch_add(text_count, std::memory_order_relaxed);
     if (image != nullptr) {
       image_seq_.store(image->seq, std::memory_order_release);
       if (options_.on_image_saved) options_.on_image_saved(image->seq);
@@ -643,61 +952,239 @@ Status StateStore::load_image(StoredImage* out) const {
   return Status();
 }
 
+Status StateStore::Impl::last_applied(lmdb::Txn& txn, uint64_t* seq) const {
+  *seq = 0;
+  MDB_val mv;
+  bool found = false;
+  Status s =
+      lmdb::get(txn, meta, lmdb::val(kMetaLastApplied, sizeof kMetaLastApplied - 1), &mv, &found);
+  if (!s.ok()) return s;
+  if (found && !read_pod(mv, seq)) {
+    return Status(StatusCode::corruption, "state store: bad last_applied_seq");
+  }
+  return Status();
+}
+
+Status StateStore::Impl::history_in(lmdb::Txn& txn, uint64_t account_id, HistoryCursor from,
+                                    uint32_t limit, HistoryPage* page) const {
+  lmdb::Cursor cur;
+  Status s = cur.open(txn, history);
+  if (!s.ok()) return s;
+  // ~seq of the newest possible entry is 0: from the start, seek (account, 0, 0).
+  HistoryKey start(account_id, ~uint64_t{0}, ~uint32_t{0});
+  if (!from.at_start()) start = HistoryKey(account_id, from.seq, from.ordinal);
+  MDB_val k = lmdb::val(start.b, sizeof start.b), v;
+  int rc = cur.get(&k, &v, MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS) {
+    const auto* kb = static_cast<const std::byte*>(k.mv_data);
+    if (k.mv_size != kHistoryKeySize || get_be64(kb) != account_id) break;
+    const uint64_t seq = ~get_be64(kb + 8);
+    const uint32_t ordinal = ~get_be32(kb + 16);
+    if (page->entries.size() == limit) {
+      page->next = HistoryCursor{seq, ordinal};
+      break;
+    }
+    HistoryValue hv;
+    if (!read_pod(v, &hv)) return Status(StatusCode::corruption, "history: bad value size");
+    HistoryEntry& e = page->entries.emplace_back();
+    e.account_id = account_id;
+    e.seq = seq;
+    e.ordinal = ordinal;
+    e.time_us = hv.time_us;
+    e.kind = static_cast<EffectKind>(hv.kind);
+    e.code = hv.code;
+    e.asset = hv.asset;
+    e.amount = hv.amount;
+    e.balance_after = hv.balance_after;
+    e.debits_pending_after = hv.debits_pending_after;
+    e.credits_pending_after = hv.credits_pending_after;
+    e.ref = hv.ref;
+    rc = cur.get(&k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::status_from(rc, "history cursor");
+  return Status();
+}
+
 Status StateStore::history(uint64_t account_id, HistoryCursor from, uint32_t limit,
                            HistoryPage* page) const {
-  page->entries.clear();
-  page->next = HistoryCursor{};
-  page->as_of_seq = 0;
+  *page = HistoryPage{};
   if (limit == 0 || limit > kHistoryPageLimitMax) {
     return Status(StatusCode::invalid_argument, "history: limit out of range");
   }
   lmdb::Txn txn;
   Status s = txn.begin(*impl_->env, /*read_only=*/true);
   if (!s.ok()) return s;
-  {
-    MDB_val mv;
-    bool found = false;
-    s = lmdb::get(txn, impl_->meta, lmdb::val(kMetaLastApplied, sizeof kMetaLastApplied - 1), &mv,
-                  &found);
-    if (!s.ok()) return s;
-    if (found && !read_pod(mv, &page->as_of_seq)) {
-      return Status(StatusCode::corruption, "history: bad last_applied_seq");
-    }
-    lmdb::Cursor cur;
-    if (!(s = cur.open(txn, impl_->history)).ok()) return s;
-    // ~seq of the newest possible entry is 0: from the start, seek (account, 0, 0).
-    HistoryKey start(account_id, ~uint64_t{0}, ~uint32_t{0});
-    if (!from.at_start()) start = HistoryKey(account_id, from.seq, from.ordinal);
-    MDB_val k = lmdb::val(start.b, sizeof start.b), v;
-    int rc = cur.get(&k, &v, MDB_SET_RANGE);
-    while (rc == MDB_SUCCESS) {
-      const auto* kb = static_cast<const std::byte*>(k.mv_data);
-      if (k.mv_size != kHistoryKeySize || get_be64(kb) != account_id) break;
-      const uint64_t seq = ~get_be64(kb + 8);
-      const uint32_t ordinal = ~get_be32(kb + 16);
-      if (page->entries.size() == limit) {
-        page->next = HistoryCursor{seq, ordinal};
-        break;
-      }
-      HistoryValue hv;
-      if (!read_pod(v, &hv)) return Status(StatusCode::corruption, "history: bad value size");
-      HistoryEntry& e = page->entries.emplace_back();
-      e.account_id = account_id;
-      e.seq = seq;
-      e.ordinal = ordinal;
-      e.time_us = hv.time_us;
-      e.kind = static_cast<EffectKind>(hv.kind);
-      e.code = hv.code;
-      e.asset = hv.asset;
-      e.amount = hv.amount;
-      e.balance_after = hv.balance_after;
-      e.debits_pending_after = hv.debits_pending_after;
-      e.credits_pending_after = hv.credits_pending_after;
-      e.ref = hv.ref;
-      rc = cur.get(&k, &v, MDB_NEXT);
-    }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::status_from(rc, "history cursor");
+  if (!(s = impl_->last_applied(txn, &page->as_of_seq)).ok()) return s;
+  return impl_->history_in(txn, account_id, from, limit, page);
+}
+
+Status StateStore::member_history(uint64_t member_id, Asset asset, HistoryCursor from,
+                                  uint32_t limit, HistoryPage* page) const {
+  *page = HistoryPage{};
+  if (limit == 0 || limit > kHistoryPageLimitMax) {
+    return Status(StatusCode::invalid_argument, "member_history: limit out of range");
   }
+  lmdb::Txn txn;
+  Status s = txn.begin(*impl_->env, /*read_only=*/true);
+  if (!s.ok()) return s;
+  if (!(s = impl_->last_applied(txn, &page->as_of_seq)).ok()) return s;
+  // One snapshot for the account lookup and the walk.
+  const MemberAccountKey mk(member_id, asset);
+  MDB_val v;
+  bool found = false;
+  s = lmdb::get(txn, impl_->member_accounts, lmdb::val(mk.b, sizeof mk.b), &v, &found);
+  if (!s.ok() || !found) return s;
+  uint64_t account_id = 0;
+  if (!read_pod(v, &account_id)) {
+    return Status(StatusCode::corruption, "member_accounts: bad value size");
+  }
+  return impl_->history_in(txn, account_id, from, limit, page);
+}
+
+Status StateStore::texts(std::span<const Id128> keys,
+                         std::vector<std::optional<std::string>>* out) const {
+  out->clear();
+  if (keys.size() > kTextsKeysMax) {
+    return Status(StatusCode::invalid_argument, "texts: too many keys");
+  }
+  lmdb::Txn txn;
+  Status s = txn.begin(*impl_->env, /*read_only=*/true);
+  if (!s.ok()) return s;
+  out->reserve(keys.size());
+  for (const Id128& key : keys) {
+    const TextKey k(key);
+    MDB_val v;
+    bool found = false;
+    if (!(s = lmdb::get(txn, impl_->texts, lmdb::val(k.b, sizeof k.b), &v, &found)).ok()) {
+      out->clear();
+      return s;
+    }
+    if (!found) {
+      out->emplace_back();
+      continue;
+    }
+    if (v.mv_size < kTextValueHeaderSize) {
+      out->clear();
+      return Status(StatusCode::corruption, "texts: value shorter than its header");
+    }
+    out->emplace_back(std::in_place, static_cast<const char*>(v.mv_data) + kTextValueHeaderSize,
+                      v.mv_size - kTextValueHeaderSize);
+  }
+  return Status();
+}
+
+Status StateStore::texts_in_group(uint64_t group, Id128 after, uint32_t limit,
+                                  TextGroupPage* page) const {
+  *page = TextGroupPage{};
+  if (group == 0 || limit == 0 || limit > kTextsPageLimitMax) {
+    return Status(StatusCode::invalid_argument, "texts_in_group: group 0 or limit out of range");
+  }
+  lmdb::Txn txn;
+  Status s = txn.begin(*impl_->env, /*read_only=*/true);
+  if (!s.ok()) return s;
+  lmdb::Cursor cur;
+  if (!(s = cur.open(txn, impl_->text_groups)).ok()) return s;
+  const TextGroupKey start(group, after);
+  MDB_val k = lmdb::val(start.b, sizeof start.b), v;
+  int rc = cur.get(&k, &v, MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS) {
+    const auto* kb = static_cast<const std::byte*>(k.mv_data);
+    if (k.mv_size != kTextGroupKeySize || get_be64(kb) != group) break;
+    const Id128 key = get_id(kb + 8);
+    if (key == after) {  // strictly after the cursor (zero never exists)
+      rc = cur.get(&k, &v, MDB_NEXT);
+      continue;
+    }
+    if (page->texts.size() == limit) {
+      page->next = page->texts.back().first;
+      break;
+    }
+    const TextKey tk(key);
+    MDB_val tv;
+    bool found = false;
+    if (!(s = lmdb::get(txn, impl_->texts, lmdb::val(tk.b, sizeof tk.b), &tv, &found)).ok()) {
+      return s;
+    }
+    if (!found || tv.mv_size < kTextValueHeaderSize) {
+      return Status(StatusCode::corruption, "text_groups: entry without its text");
+    }
+    page->texts.emplace_back(
+        key, std::string(static_cast<const char*>(tv.mv_data) + kTextValueHeaderSize,
+                         tv.mv_size - kTextValueHeaderSize));
+    rc = cur.get(&k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::status_from(rc, "text_groups cursor");
+  return Status();
+}
+
+Status StateStore::gifts(uint64_t member_id, GiftDirection direction, uint64_t before_seq,
+                         uint32_t limit, GiftPage* page) const {
+  *page = GiftPage{};
+  if (limit == 0 || limit > kGiftsPageLimitMax ||
+      (direction != GiftDirection::sent && direction != GiftDirection::received)) {
+    return Status(StatusCode::invalid_argument, "gifts: limit or direction out of range");
+  }
+  if (before_seq == 1) return Status();  // nothing below seq 1
+  lmdb::Txn txn;
+  Status s = txn.begin(*impl_->env, /*read_only=*/true);
+  if (!s.ok()) return s;
+  lmdb::Cursor cur;
+  if (!(s = cur.open(txn, impl_->gifts)).ok()) return s;
+  // ~(UINT64_MAX) = 0 is the newest possible key of the member and direction.
+  const GiftKey start(member_id, direction, before_seq == 0 ? UINT64_MAX : before_seq - 1);
+  MDB_val k = lmdb::val(start.b, sizeof start.b), v;
+  int rc = cur.get(&k, &v, MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS) {
+    const auto* kb = static_cast<const std::byte*>(k.mv_data);
+    if (k.mv_size != kGiftKeySize || get_be64(kb) != member_id ||
+        kb[8] != static_cast<std::byte>(direction)) {
+      break;
+    }
+    if (page->entries.size() == limit) {
+      page->next_before_seq = page->entries.back().seq;
+      break;
+    }
+    GiftValue gv;
+    if (!read_pod(v, &gv)) return Status(StatusCode::corruption, "gifts: bad value size");
+    page->entries.push_back(
+        GiftEntry{gv.seq, gv.time_us, gv.gift_id, gv.from_member_id, gv.to_member_id, gv.amount});
+    rc = cur.get(&k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::status_from(rc, "gifts cursor");
+  return Status();
+}
+
+Status StateStore::withdrawals(uint8_t state, uint64_t after_seq, uint32_t limit,
+                               WithdrawalPage* page) const {
+  *page = WithdrawalPage{};
+  if (limit == 0 || limit > kWithdrawalsPageLimitMax ||
+      (state != withdrawal_pending && state != withdrawal_approved &&
+       state != withdrawal_rejected)) {
+    return Status(StatusCode::invalid_argument, "withdrawals: limit or state out of range");
+  }
+  if (after_seq == UINT64_MAX) return Status();
+  lmdb::Txn txn;
+  Status s = txn.begin(*impl_->env, /*read_only=*/true);
+  if (!s.ok()) return s;
+  lmdb::Cursor cur;
+  if (!(s = cur.open(txn, impl_->withdrawals)).ok()) return s;
+  const WithdrawalKey start(state, after_seq + 1);
+  MDB_val k = lmdb::val(start.b, sizeof start.b), v;
+  int rc = cur.get(&k, &v, MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS) {
+    const auto* kb = static_cast<const std::byte*>(k.mv_data);
+    if (k.mv_size != kWithdrawalKeySize || kb[0] != static_cast<std::byte>(state)) break;
+    if (page->entries.size() == limit) {
+      page->next_after_seq = page->entries.back().seq;
+      break;
+    }
+    WithdrawalValue wv;
+    if (!read_pod(v, &wv)) return Status(StatusCode::corruption, "withdrawals: bad value size");
+    page->entries.push_back(
+        WithdrawalEntry{wv.seq, wv.time_us, wv.withdrawal_id, wv.member_id, wv.amount, wv.state});
+    rc = cur.get(&k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::status_from(rc, "withdrawals cursor");
   return Status();
 }
 
@@ -740,6 +1227,7 @@ StateStoreStats StateStore::stats() const {
   st.effects_applied = effects_applied_.load();
   st.history_entries_written = history_entries_written_.load();
   st.records_written = records_written_.load();
+  st.texts_written = texts_written_.load();
   MDB_envinfo info;
   MDB_stat stat;
   if (mdb_env_info(impl_->env->get(), &info) == MDB_SUCCESS &&

@@ -9,6 +9,10 @@
 //            kinds it does not know are stored raw, so nothing is lost
 //   image    one state image of the core (Ledger::write_image) as of seq S, with
 //            its state hash, replaced atomically by the next checkpoint
+//   texts    the kept text of each key (core/command_text.h), listable by group
+//   indexes  accounts (kind, owner), a member's wallet/points account, gifts by
+//            member, withdrawals by state: the lists of SPEC M3, P3, G1, D3
+// All of a transaction's effects, texts and indexes commit together.
 // Reads use read-only transactions: they never block the writer or the caller.
 //
 // Errors are sticky (like the journal's poison): after a failed commit (disk
@@ -135,7 +139,7 @@ struct GiftPage {
 struct WithdrawalEntry {
   uint64_t seq = 0;  // of the command that put it in this state
   uint64_t time_us = 0;
-  Id128 withdrawal_id{};  // the hold's id: the withdrawal command's id
+  Id128 withdrawal_id{};  // the withdrawal command's id (its hold is domain_leg_id(id, 3))
   uint64_t member_id = 0;
   int64_t amount = 0;
   uint8_t state = 0;
@@ -177,6 +181,7 @@ struct StateStoreStats {
   uint64_t effects_applied = 0;
   uint64_t history_entries_written = 0;
   uint64_t records_written = 0;
+  uint64_t texts_written = 0;
   uint64_t file_size_bytes = 0;  // data.mdb as LMDB sees it (last page used)
   bool failed = false;
 };
@@ -215,18 +220,22 @@ class StateStore {
   // History of one account, newest first, at most `limit` (<= kHistoryPageLimitMax)
   // entries from `from`. One read transaction, one cursor walk.
   Status history(uint64_t account_id, HistoryCursor from, uint32_t limit, HistoryPage* page) const;
-  // The texts under `keys` (nullopt: none), in the order of `keys`.
+  // The texts under `keys` (nullopt: none), in the order of `keys`; at most
+  // kTextsKeysMax keys. One read transaction.
   Status texts(std::span<const Id128> keys, std::vector<std::optional<std::string>>* out) const;
-  // Texts of `group` with key > `after` (zero: from the first), at most limit.
+  // Texts of `group` with key > `after` (zero: from the first), at most limit
+  // (<= kTextsPageLimitMax), ordered by key (Id128 order: lo, then hi).
   Status texts_in_group(uint64_t group, Id128 after, uint32_t limit, TextGroupPage* page) const;
   // History (SPEC M3, P3) of a member's wallet (asset_wallet) or points account,
   // newest first; an unknown member or asset gives an empty page.
   Status member_history(uint64_t member_id, Asset asset, HistoryCursor from, uint32_t limit,
                         HistoryPage* page) const;
-  // Gifts a member sent or received with seq < before_seq (0: from the newest).
+  // Gifts a member sent or received with seq < before_seq (0: from the newest),
+  // newest first, at most limit (<= kGiftsPageLimitMax).
   Status gifts(uint64_t member_id, GiftDirection direction, uint64_t before_seq, uint32_t limit,
                GiftPage* page) const;
-  // Withdrawals now in `state` that entered it after `after_seq`, oldest first.
+  // Withdrawals now in `state` (withdrawal_pending/approved/rejected) that
+  // entered it after `after_seq`, oldest first, at most limit (<= kWithdrawalsPageLimitMax).
   Status withdrawals(uint8_t state, uint64_t after_seq, uint32_t limit, WithdrawalPage* page) const;
   // Effects stored under `kind` with seq >= from_seq, oldest first, at most limit.
   Status records(EffectKind kind, uint64_t from_seq, uint32_t limit,
@@ -284,6 +293,7 @@ class StateStore {
   std::atomic<uint64_t> effects_applied_{0};
   std::atomic<uint64_t> history_entries_written_{0};
   std::atomic<uint64_t> records_written_{0};
+  std::atomic<uint64_t> texts_written_{0};
   std::atomic<bool> test_abort_next_commit_{false};
 
   std::thread thread_;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "core/command_text.h"
 #include "core/constants.h"
 #include "storage/constants.h"
 
@@ -12,9 +13,12 @@ namespace coffer::storage {
 
 // --- On-disk format (STATE_STORE.md) -----------------------------------------
 
-inline constexpr uint32_t kStateStoreFormatVersion = 1;
-// Sub-databases: meta, history, records, image.
-inline constexpr uint32_t kStateStoreDbCount = 4;
+// 2: texts, the account index, gifts and withdrawals (a version 1 store has no
+// account index, so it is refused rather than answering with partial lists).
+inline constexpr uint32_t kStateStoreFormatVersion = 2;
+// Sub-databases: meta, history, records, image, texts, text_groups, accounts,
+// member_accounts, gifts, withdrawals, withdrawal_ids.
+inline constexpr uint32_t kStateStoreDbCount = 11;
 // Image chunks: one LMDB value each (overflow pages, written once, read sequentially).
 inline constexpr uint64_t kImageChunkSizeBytes = 1 * kMiB;
 // history key: account_id BE + ~seq BE + ~ordinal BE.
@@ -22,6 +26,26 @@ inline constexpr uint32_t kHistoryKeySize = 8 + 8 + 4;
 inline constexpr uint32_t kHistoryValueSize = 64;
 // records key: kind BE + seq BE + ordinal BE; value: the 64-byte Effect.
 inline constexpr uint32_t kRecordKeySize = 2 + 8 + 4;
+
+// texts key: Id128 lo BE + hi BE; value: group u64 + seq u64, then the text.
+inline constexpr uint32_t kTextKeySize = 16;
+inline constexpr uint32_t kTextValueHeaderSize = 16;
+// text_groups key: group BE + text key; empty value.
+inline constexpr uint32_t kTextGroupKeySize = 8 + kTextKeySize;
+// accounts key: account_id BE; value: user_data u64, asset u32, kind u16, pad.
+inline constexpr uint32_t kAccountKeySize = 8;
+inline constexpr uint32_t kAccountValueSize = 16;
+// member_accounts key: member_id BE + asset BE; value: account_id u64.
+inline constexpr uint32_t kMemberAccountKeySize = 8 + 4;
+// gifts key: member_id BE + direction u8 + ~seq BE (core makes at most one gift
+// transfer per command, so the seq identifies it).
+inline constexpr uint32_t kGiftKeySize = 8 + 1 + 8;
+inline constexpr uint32_t kGiftValueSize = 56;
+// withdrawals key: state u8 + seq BE (at most one withdrawal hold moves per
+// command); withdrawal_ids key: the withdrawal id (lo BE + hi BE) -> state, seq.
+inline constexpr uint32_t kWithdrawalKeySize = 1 + 8;
+inline constexpr uint32_t kWithdrawalValueSize = 56;
+inline constexpr uint32_t kWithdrawalIdValueSize = 16;
 
 // --- Map ---------------------------------------------------------------------
 
@@ -45,6 +69,10 @@ inline constexpr uint64_t kApplyTxnEffectCountMax = 1u << 24;
 
 inline constexpr uint32_t kHistoryPageLimitMax = 1000;
 inline constexpr uint32_t kRecordsPageLimitMax = 10000;
+inline constexpr uint32_t kTextsKeysMax = 1000;  // keys of one texts() call
+inline constexpr uint32_t kTextsPageLimitMax = 1000;
+inline constexpr uint32_t kGiftsPageLimitMax = 1000;
+inline constexpr uint32_t kWithdrawalsPageLimitMax = 1000;
 
 // --- Recovery ----------------------------------------------------------------
 
@@ -52,6 +80,10 @@ inline constexpr uint32_t kRecordsPageLimitMax = 10000;
 inline constexpr uint32_t kReplayEffectBufferCount = 1u << 16;
 
 static_assert(kHistoryValueSize == 64, "history values are one cache line");
+static_assert(kTextKeySize == sizeof(uint64_t) * 2, "a text key is an Id128");
+static_assert(kTextGroupKeySize == 24 && kGiftKeySize == 17 && kWithdrawalKeySize == 9);
+static_assert(kTextValueHeaderSize + command_text_size_max <= 64 * kKiB,
+              "a text value stays a small overflow value");
 static_assert(kStateStoreMapSizeMin < kStateStoreMapSizeDefault &&
               kStateStoreMapSizeDefault <= kStateStoreMapSizeMax);
 static_assert(kImageChunkSizeBytes >= 4 * kKiB && kImageChunkSizeBytes <= UINT32_MAX);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "net/query_service.h"
 #include "tests/net/cofferd_harness.h"
 
 namespace coffer::testing {
@@ -93,6 +94,61 @@ TEST_F(CliTest, BadInputAndServerDown) {
   CliRun r = cli("balance 1", port);
   EXPECT_EQ(r.status, 3) << r.output;
   EXPECT_NE(r.output.find("cannot connect"), std::string::npos) << r.output;
+}
+
+// Five wallet entries of member 9, seq 5 down to 1; the cursor's seq is an
+// exclusive upper bound. Entry 4 has a text.
+class FakeHistory final : public net::QueryService {
+ public:
+  uint64_t acknowledged_seq() const override { return 0; }
+  uint64_t applied_seq() const override { return 0; }
+  void answer(const net::QueryRequest& q, size_t, net::QueryAnswer* out) override {
+    *out = net::QueryAnswer{};
+    if (q.kind != net::QueryKind::history || q.key != 9 || q.asset != asset_wallet) return;
+    uint64_t seq = q.cursor.seq == 0 ? 5 : q.cursor.seq - 1;
+    for (; seq >= 1 && out->rows.size() < q.limit; seq--) {
+      net::QueryRowData& row = out->rows.emplace_back();
+      row.seq = seq;
+      row.time_us = 1'767'225'600'000'000ull + seq;  // 2026-01-01T00:00:00.00000Nz
+      row.amount = int64_t(seq) * 10;
+      row.balance_after = int64_t(seq) * 100;
+      if (seq == 4) row.text = R"({"ref":"r4"})";
+    }
+    if (seq >= 1 && !out->rows.empty()) out->next.seq = out->rows.back().seq;
+    pages++;
+  }
+  std::atomic<int> pages{0};
+};
+
+TEST_F(CliTest, HistoryPagesThroughTheQueryApi) {
+  node_.stop();
+  FakeHistory history;
+  node_.queries = &history;
+  node_.port = 0;
+  ASSERT_TRUE(node_.start());
+  CliRun r = cli("history 9 --limit 3");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("2026-01-01T00:00:00.000005Z seq 5 amount 50 balance 500"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(R"(seq 4 amount 40 balance 400 held 0 maturing 0 code 0 id )"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(R"(text {"ref":"r4"})"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("seq 3 "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("seq 2 "), std::string::npos) << r.output;
+  // All of it, in pages of at most what is left.
+  r = cli("history 9 --limit 100");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("seq 1 "), std::string::npos) << r.output;
+  EXPECT_RUN("history 8", 0, "no entries");
+  EXPECT_RUN("history 9 --asset gold", 2, "--asset");
+  EXPECT_RUN("history 0", 2, "MEMBER_ID");
+  EXPECT_RUN("history 9 --limit 0", 2, "--limit");
+}
+
+TEST_F(CliTest, HistoryWithoutAStateStoreIsUnavailable) {
+  EXPECT_RUN("history 9", 3, "UNAVAILABLE");
 }
 
 }  // namespace

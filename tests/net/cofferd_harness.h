@@ -15,6 +15,7 @@
 
 #include "clients/client.h"
 #include "core/ledger.h"
+#include "net/query_service.h"
 #include "net/sequencer.h"
 #include "net/server.h"
 #include "storage/journal.h"
@@ -31,7 +32,13 @@ struct Node {
   net::Clock* clock = nullptr;
   uint32_t tick_interval_ms = 0;  // tests tick explicitly unless they ask
   uint16_t port = 0;              // 0: ephemeral, then the bound port
-  std::function<void(uint64_t, uint64_t, std::vector<Effect>)> on_durable_effects;
+  std::function<void(uint64_t, uint64_t, std::vector<Effect>, std::vector<storage::StoredText>)>
+      on_durable_effects;
+  net::QueryService* queries = nullptr;  // see also make_queries
+  // Called after the sequencer exists and before the server opens: returns the
+  // query service to serve (e.g. over a state store and the sequencer).
+  std::function<net::QueryService*(net::Sequencer&)> make_queries;
+  net::ReplayedRecordFn on_replayed;
 
   std::unique_ptr<storage::Journal> journal;
   std::unique_ptr<Ledger> ledger;
@@ -56,7 +63,8 @@ struct Node {
     storage::JournalReader::Options reader;
     reader.dir = dir;
     reader.fs = fs;
-    if (storage::Status st = net::replay_journal(reader, 0, *ledger, &replay); !st.ok())
+    if (storage::Status st = net::replay_journal(reader, 0, *ledger, &replay, on_replayed);
+        !st.ok())
       return ::testing::AssertionFailure() << "replay: " << st.to_string();
     net::SequencerOptions so;
     so.clock = clock;
@@ -67,6 +75,8 @@ struct Node {
       if (net::Server* p = server_ptr.load()) p->reply(s, id, std::move(b));
     });
     net::ServerOptions server_options;
+    if (make_queries) queries = make_queries(*sequencer);
+    server_options.queries = queries;
     server_options.port = port;
     server_options.access_token = test_token;
     if (net::ServerStatus st = net::Server::open(server_options, *sequencer, &server); !st.ok())

@@ -226,7 +226,8 @@ TEST(CofferdPipeline, EffectsReachTheStoreFeedOnlyWhenDurableInOrder) {
   std::vector<Effect> effects;
   Node node;
   node.fs = &fs;
-  node.on_durable_effects = [&](uint64_t first, uint64_t last, std::vector<Effect> e) {
+  node.on_durable_effects = [&](uint64_t first, uint64_t last, std::vector<Effect> e,
+                                std::vector<storage::StoredText>) {
     std::lock_guard lock(mu);
     ranges.emplace_back(first, last);
     effects.insert(effects.end(), e.begin(), e.end());

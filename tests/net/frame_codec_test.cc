@@ -225,7 +225,7 @@ TEST(FrameDecoder, EveryHeaderErrorKind) {
       {"flags", [](FrameHeader& h) { h.flags = 0x80; }, true, DecodeError::unknown_flags},
       {"type 0", [](FrameHeader& h) { h.type = FrameType(0); }, true,
        DecodeError::unknown_frame_type},
-      {"type 8", [](FrameHeader& h) { h.type = FrameType(8); }, true,
+      {"type 10", [](FrameHeader& h) { h.type = FrameType(10); }, true,
        DecodeError::unknown_frame_type},
       {"type 255", [](FrameHeader& h) { h.type = FrameType(255); }, true,
        DecodeError::unknown_frame_type},

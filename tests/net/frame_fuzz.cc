@@ -1,4 +1,5 @@
-// libFuzzer target: the frame decoder and the hello/hello_ok/error body
+// libFuzzer target: the frame decoder, the hello/hello_ok/error bodies,
+// command batches (with texts), queries and query replies, and their
 // verification. Built as a fuzzer with -DCOFFER_FUZZ=ON (clang) and, in every
 // build, into net_frame_fuzz_test, which runs it over deterministic inputs.
 //
@@ -18,7 +19,9 @@
 #include <span>
 #include <vector>
 
+#include "net/command_codec.h"
 #include "net/frame_codec.h"
+#include "net/query_codec.h"
 #include "net/wire.h"
 
 namespace {
@@ -97,6 +100,37 @@ void check_bodies(std::span<const std::byte> body) {
     coffer::net::ErrorBody again;
     FUZZ_CHECK(coffer::net::decode_error_body(coffer::net::encode_error_body(error), again));
     FUZZ_CHECK(again.code == error.code && again.message == error.message);
+  }
+  // Command batches with texts, queries and query replies: whatever verifies
+  // obeys the rules and re-encodes to the same values.
+  std::vector<coffer::Command> commands;
+  std::vector<coffer::CommandText> texts;
+  if (coffer::net::decode_command_batch(body, coffer::net::batch_size_max, commands, texts) ==
+      coffer::net::BatchDecode::ok) {
+    FUZZ_CHECK(coffer::command_texts_valid(texts, commands.size()));
+    std::vector<coffer::Command> commands2;
+    std::vector<coffer::CommandText> texts2;
+    FUZZ_CHECK(coffer::net::decode_command_batch(coffer::net::encode_command_batch(commands, texts),
+                                                 coffer::net::batch_size_max, commands2,
+                                                 texts2) == coffer::net::BatchDecode::ok);
+    FUZZ_CHECK(commands2.size() == commands.size() && texts2.size() == texts.size());
+    for (size_t i = 0; i < texts.size(); i++)
+      FUZZ_CHECK(texts2[i].index == texts[i].index && texts2[i].key == texts[i].key &&
+                 texts2[i].text == texts[i].text);
+  }
+  coffer::net::QueryRequest query;
+  if (coffer::net::decode_query(body, &query) == coffer::net::QueryDecode::ok) {
+    FUZZ_CHECK(coffer::net::query_valid(query));
+    coffer::net::QueryRequest again;
+    FUZZ_CHECK(coffer::net::decode_query(coffer::net::encode_query(query), &again) ==
+               coffer::net::QueryDecode::ok);
+    FUZZ_CHECK(again.ids == query.ids && again.cursor == query.cursor && again.key == query.key);
+  }
+  coffer::net::QueryAnswer answer;
+  if (coffer::net::decode_query_reply(body, &answer)) {
+    coffer::net::QueryAnswer again;
+    FUZZ_CHECK(coffer::net::decode_query_reply(coffer::net::encode_query_reply(answer), &again));
+    FUZZ_CHECK(again.status == answer.status && again.rows == answer.rows);
   }
 }
 

@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "net/command_codec.h"
+#include "net/query_codec.h"
 #include "net/wire.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -30,7 +32,7 @@ Bytes valid_stream(std::mt19937_64& rng) {
   s.push_back(std::byte(rng()));      // chunking seed
   int frames = int(rng() % 6);
   for (int i = 0; i < frames; ++i) {
-    switch (rng() % 5) {
+    switch (rng() % 8) {
       case 0:
         append(s, encode_hello_frame(
                       rng(), {protocol_version, "token-" + std::to_string(rng() % 100), "client"}));
@@ -46,6 +48,34 @@ Bytes valid_stream(std::mt19937_64& rng) {
         for (auto& b : body)
           b = std::byte(rng());
         append(s, encode_request_frame(rng(), body));
+        break;
+      }
+      case 4: {  // a real batch with texts
+        std::vector<Command> commands(1 + rng() % 4, make_tick());
+        std::vector<CommandText> texts;
+        for (uint32_t k = 0; k < commands.size(); k++)
+          if (rng() % 2) texts.push_back(CommandText{k, Id128{rng() | 1, rng()}, rng() % 3, "t"});
+        append(s, encode_request_frame(rng(), encode_command_batch(commands, texts)));
+        break;
+      }
+      case 5: {
+        QueryRequest q;
+        q.kind = QueryKind(1 + rng() % query_kind_max);
+        q.key = rng();
+        q.limit = 1 + uint32_t(rng() % query_limit_max);
+        if (q.kind == QueryKind::texts) q.ids.assign(1 + rng() % 3, Id128{rng() | 1, rng()});
+        q.cursor = QueryPosition{rng(), uint32_t(rng()), Id128{rng(), rng()}};
+        append(s, encode_query_frame(rng(), encode_query(q)));
+        break;
+      }
+      case 6: {
+        QueryAnswer a;
+        a.rows.resize(rng() % 3);
+        for (auto& row : a.rows) {
+          row.seq = rng();
+          if (rng() % 2) row.text = "text";
+        }
+        append(s, encode_query_reply_frame(rng(), encode_query_reply(a)));
         break;
       }
       default:
