@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev
   libssl-dev
   curl
+  wrk
 )
 
 missing=()
