@@ -986,6 +986,24 @@ uint32_t Ledger::idempotency_count() const {
 uint64_t Ledger::last_seq() const {
   return s_->last_seq;
 }
+bool Ledger::is_read(CommandKind kind) {
+  return kind == CommandKind::lookup_account || State::is_read(kind);
+}
+
+Reply Ledger::read(const Command& c, uint64_t now_us) const {
+  COFFER_ASSERT(is_read(c.kind));
+  Reply reply{};
+  if (c.flags != 0 || c.reserved != 0) {
+    reply.result = Result::invalid_request;
+    return reply;
+  }
+  Command at = c;
+  at.time_us = std::max(now_us, s_->last_time_us);
+  reply.result =
+      c.kind == CommandKind::lookup_account ? s_->lookup(at, reply) : s_->domain->read(at, reply);
+  return reply;
+}
+
 uint64_t Ledger::last_time_us() const {
   return s_->last_time_us;
 }

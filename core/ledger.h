@@ -96,6 +96,14 @@ class Ledger {
   // Worst-case number of effects of one command.
   static uint32_t effects_max(const Command& c);
 
+  // Reads (lookup_account and the domain reads 96..127) change nothing, so
+  // they need neither a seq nor the journal: read() answers one exactly as
+  // apply() would at time max(now_us, last_time_us()). The caller must not
+  // release the answer before everything it may reflect is durable.
+  static bool is_read(CommandKind kind);
+  // REQUIRES: is_read(c.kind).
+  Reply read(const Command& c, uint64_t now_us) const;
+
   // Reads. Slots are dense (0..account_count()-1, in creation order) and stable:
   // the domain layer may keep them instead of hashing ids again.
   uint32_t find_account(uint64_t account_id) const;  // slot_none if unknown

@@ -135,7 +135,7 @@ struct Sequencer::State {
   void on_durable(const storage::Status& status, uint64_t size_bytes, uint64_t last_seq,
                   const SessionHandle& session, uint64_t request_id, std::vector<std::byte>& body,
                   bool answer);
-  // True when every command is a lookup: served by read_only_batch().
+  // True when every command is a read (Ledger::is_read): served by read_only_batch().
   bool read_only() const;
   void read_only_batch(const SessionHandle& session, uint64_t request_id);
   void refuse(const SessionHandle& session, uint64_t request_id, Result error) {
@@ -316,35 +316,17 @@ void Sequencer::State::wait_for_room(uint64_t size_bytes) {
 
 bool Sequencer::State::read_only() const {
   for (const Command& c : commands)
-    if (c.kind != CommandKind::lookup_account) return false;
+    if (!Ledger::is_read(c.kind)) return false;
   return true;
 }
 
-// The same answers core's lookup gives (core/ledger.cc), without a seq.
+// Reads change nothing: answered from memory at the clock's time, without a
+// seq or a journal record, once everything they may reflect is durable.
 void Sequencer::State::read_only_batch(const SessionHandle& session, uint64_t request_id) {
-  replies.assign(commands.size(), Reply{});
-  for (size_t i = 0; i < commands.size(); i++) {
-    const Command& c = commands[i];
-    Reply& r = replies[i];
-    if (c.flags != 0 || c.reserved != 0) {
-      r.result = Result::invalid_request;
-      continue;
-    }
-    const uint32_t slot = ledger.find_account(c.body.account.account_id);
-    if (slot == Ledger::slot_none) {
-      r.result = Result::not_found;
-      continue;
-    }
-    const Account& a = ledger.account(slot);
-    r.result = Result::ok;
-    r.asset = a.asset;
-    r.kind = a.kind;
-    r.account_flags = a.flags;
-    r.debits_posted = a.debits_posted;
-    r.credits_posted = a.credits_posted;
-    r.debits_pending = a.debits_pending;
-    r.credits_pending = a.credits_pending;
-  }
+  replies.resize(commands.size());
+  const uint64_t now_us = now();
+  for (size_t i = 0; i < commands.size(); i++)
+    replies[i] = ledger.read(commands[i], now_us);
   std::vector<std::byte> body = encode_reply_batch(replies);
   {
     std::lock_guard lock(flight_mu);

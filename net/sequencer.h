@@ -5,7 +5,7 @@
 // number and the clock's time, applies it to the Ledger, hands the stamped
 // commands to the journal and goes on with the next batch. The replies leave
 // (Server::reply, from the journal's writer thread) only once the journal
-// reports the record durable. A batch of only lookups is answered from
+// reports the record durable. A batch of only reads is answered from
 // memory, unjournaled, once everything submitted before it is durable.
 //
 // Threads: try_push from any thread; start/stop from the owner; replies are
