@@ -1,11 +1,9 @@
-// coffer: the command-line client. One row of `commands` per subcommand; a row
+// coffer: the command-line client. One row per subcommand (engine commands
+// here; the domain's in cli_members.cc, cli_payments.cc, cli_rewards.cc); a row
 // names its flags, positionals and a function that builds the command(s) and
 // prints the reply. Exit status: 0 ok, 1 the ledger refused the command,
 // 2 bad input, 3 the server is unreachable.
-#include <time.h>
-
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -16,103 +14,15 @@
 #include <string_view>
 #include <vector>
 
+#include "clients/cli_common.h"
+#include "clients/cli_domain.h"
 #include "clients/client.h"
 #include "net/ids.h"
 
 using namespace coffer;
+using namespace coffer::cli;
 
 namespace {
-
-constexpr int exit_ok = 0;
-constexpr int exit_refused = 1;
-constexpr int exit_usage = 2;
-constexpr int exit_unavailable = 3;
-
-struct Args {
-  std::vector<std::string> positionals;
-  std::map<std::string, std::string> flags;  // "--amount" -> "100"; booleans -> ""
-  bool has(const std::string& f) const { return flags.count(f) != 0; }
-  std::string get(const std::string& f) const {
-    auto it = flags.find(f);
-    return it == flags.end() ? std::string() : it->second;
-  }
-};
-
-struct Context {
-  client::ClientOptions options;
-  std::unique_ptr<client::Client> client;
-  // Connects on first use so that input errors are reported without a server.
-  int connect() {
-    if (client) return exit_ok;
-    client::ConnectStatus st = client::Client::connect(options, &client);
-    if (!st.ok()) {
-      std::fprintf(stderr, "coffer: %s:%u: %s\n", options.host.c_str(), unsigned(options.port),
-                   st.message.c_str());
-      return st.result == Result::unauthenticated ? exit_refused : exit_unavailable;
-    }
-    return exit_ok;
-  }
-};
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "coffer: %s (see coffer --help)\n", message.c_str());
-  return exit_usage;
-}
-
-bool parse_i64(const std::string& text, int64_t* out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return !text.empty() && ec == std::errc() && ptr == end;
-}
-
-bool parse_u32(const std::string& text, uint32_t* out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return !text.empty() && ec == std::errc() && ptr == end;
-}
-
-// RFC 3339: 2026-01-02T03:04:05[.ffffff](Z|+hh:mm|-hh:mm) -> microseconds since the epoch.
-bool parse_rfc3339_us(const std::string& text, uint64_t* out_us) {
-  int year, mon, day, hour, min, sec, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min,
-                  &sec, &consumed) != 6) {
-    return false;
-  }
-  std::string_view rest(text.c_str() + consumed);
-  uint64_t frac_us = 0;
-  if (!rest.empty() && rest[0] == '.') {
-    size_t i = 1;
-    uint64_t scale = 100000;
-    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
-      frac_us += uint64_t(rest[i] - '0') * scale;
-      scale /= 10;
-      i++;
-    }
-    if (i == 1) return false;
-    rest.remove_prefix(i);
-  }
-  int64_t offset_s = 0;
-  if (rest == "Z" || rest == "z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) return false;
-    offset_s = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
-  } else {
-    return false;
-  }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return false;
-  tm t{};
-  t.tm_year = year - 1900;
-  t.tm_mon = mon - 1;
-  t.tm_mday = day;
-  t.tm_hour = hour;
-  t.tm_min = min;
-  t.tm_sec = sec;
-  const int64_t epoch_s = int64_t(timegm(&t)) - offset_s;
-  if (epoch_s < 0) return false;
-  *out_us = uint64_t(epoch_s) * 1'000'000 + frac_us;
-  return true;
-}
 
 const std::map<std::string, AccountKind>& account_kinds() {
   static const std::map<std::string, AccountKind> kinds = {
@@ -130,28 +40,17 @@ const std::map<std::string, AccountKind>& account_kinds() {
   return kinds;
 }
 
-std::string kind_name(AccountKind kind) {
-  for (const auto& [name, k] : account_kinds())
-    if (k == kind) return name;
-  return std::to_string(unsigned(kind));
-}
-
-// Sends one command and prints its outcome; returns the exit status.
-int run_one(Context& ctx, const Command& command, const std::function<void(const Reply&)>& print) {
-  if (int rc = ctx.connect(); rc != exit_ok) return rc;
-  client::SubmitResult r = ctx.client->submit_sync(std::span<const Command>(&command, 1));
-  if (r.status != Result::ok) {
-    std::fprintf(stderr, "coffer: %s (%u)\n", std::string(result_name(r.status)).c_str(),
-                 unsigned(r.status));
-    return r.status == Result::unavailable ? exit_unavailable : exit_refused;
+// Sends one engine command and prints its outcome (`human` for people; --json:
+// {"ok":true,"replayed":..,"amount":..}); returns the exit status.
+int run_one(Context& ctx, const Command& command, const std::function<void(const Reply&)>& human) {
+  Reply reply{};
+  if (int rc = call(ctx, command, std::nullopt, &reply); rc != exit_ok) return rc;
+  if (reply.result != Result::ok) return refused(ctx, reply);
+  if (ctx.json) {
+    print(ctx, json::object{{"ok", true}, {"replayed", replayed(reply)}, {"amount", reply.amount}});
+  } else {
+    human(reply);
   }
-  const Reply& reply = r.replies.at(0);
-  if (reply.result != Result::ok) {
-    std::printf("error %s (%u)%s\n", std::string(result_name(reply.result)).c_str(),
-                unsigned(reply.result), reply.flags & reply_flag_replayed ? " [replayed]" : "");
-    return exit_refused;
-  }
-  print(reply);
   return exit_ok;
 }
 
@@ -222,141 +121,93 @@ int cmd_void(Context& ctx, const Args& a) {
   return run_one(ctx, c, print_ok);
 }
 
-int cmd_balance(Context& ctx, const Args& a) {
-  Command c = make_lookup(net::account_id_from_string(a.positionals[0]));
-  return run_one(ctx, c, [](const Reply& r) {
-    const int64_t balance = r.credits_posted - r.debits_posted;
-    std::printf("balance %lld available %lld held %lld maturing %lld asset %s kind %s flags %u\n",
-                (long long)balance, (long long)(balance - r.debits_pending),
-                (long long)r.debits_pending, (long long)r.credits_pending,
-                r.asset == asset_wallet ? "wallet" : "points", kind_name(r.kind).c_str(),
-                unsigned(r.account_flags));
-  });
-}
-
 int cmd_tick(Context& ctx, const Args&) {
   return run_one(ctx, make_tick(), print_ok);
 }
 
-std::string rfc3339_us(uint64_t time_us) {
-  const time_t s = time_t(time_us / 1'000'000);
-  tm t{};
-  gmtime_r(&s, &t);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", t.tm_year + 1900,
-                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                unsigned(time_us % 1'000'000));
-  return buf;
-}
-
-// History of a member's wallet or points (SPEC M3, P3) from the state store,
-// newest first, page by page until --limit entries.
-int cmd_history(Context& ctx, const Args& a) {
-  uint64_t member_id = 0;
-  const std::string& member = a.positionals[0];
-  auto [ptr, ec] = std::from_chars(member.data(), member.data() + member.size(), member_id);
-  if (member.empty() || ec != std::errc() || ptr != member.data() + member.size() || member_id == 0)
-    return usage_error("MEMBER_ID wants a positive decimal number");
-  const std::string asset = a.has("--asset") ? a.get("--asset") : "wallet";
-  if (asset != "wallet" && asset != "points") return usage_error("--asset wants wallet or points");
-  uint32_t limit = 20;
-  if (a.has("--limit") && (!parse_u32(a.get("--limit"), &limit) || limit == 0 || limit > 100'000))
-    return usage_error("--limit wants 1..100000");
-  if (int rc = ctx.connect(); rc != exit_ok) return rc;
-  client::Query q;
-  q.kind = client::QueryKind::history;
-  q.key = member_id;
-  q.asset = asset == "wallet" ? asset_wallet : asset_points;
-  uint32_t printed = 0;
-  while (printed < limit) {
-    q.limit = std::min(limit - printed, client::query_limit_max);
-    client::QueryResult r = ctx.client->query_sync(q);
-    if (r.status != Result::ok) {
-      std::fprintf(stderr, "coffer: %s (%u)\n", std::string(result_name(r.status)).c_str(),
-                   unsigned(r.status));
-      return r.status == Result::unavailable ? exit_unavailable : exit_refused;
-    }
-    for (const client::QueryRow& row : r.rows) {
-      std::printf(
-          "%s seq %llu amount %lld balance %lld held %lld maturing %lld code %u id %016llx%016llx",
-          rfc3339_us(row.time_us).c_str(), (unsigned long long)row.seq, (long long)row.amount,
-          (long long)row.balance_after, (long long)row.held_after, (long long)row.maturing_after,
-          unsigned(row.code), (unsigned long long)row.id.hi, (unsigned long long)row.id.lo);
-      if (row.text) std::printf(" text %s", row.text->c_str());
-      std::printf("\n");
-      printed++;
-    }
-    if (r.next.at_start() || r.rows.empty()) break;
-    q.cursor = r.next;
-  }
-  if (printed == 0) std::printf("no entries\n");
-  return exit_ok;
-}
-
-struct Subcommand {
-  const char* name;
-  const char* usage;
-  size_t positionals;
-  std::vector<std::string> value_flags;  // take a value
-  std::vector<std::string> bool_flags;   // no value
-  std::vector<std::string> required_flags;
-  int (*run)(Context&, const Args&);
-};
-
-// Adding a subcommand is one row here.
+// Adding a subcommand is one row here (or in a domain file's add_*_commands).
 const std::vector<Subcommand>& subcommands() {
-  static const std::vector<Subcommand> table = {
-      {"create-account",
-       "create-account ID --asset wallet|points --kind KIND [--no-negative]",
-       1,
-       {"--asset", "--kind"},
-       {"--no-negative"},
-       {"--asset", "--kind"},
-       cmd_create_account},
-      {"transfer",
-       "transfer --id X --from A --to B --amount N [--asset wallet|points] "
-       "[--hold SECONDS | --grant-at RFC3339]",
-       0,
-       {"--id", "--from", "--to", "--amount", "--asset", "--hold", "--grant-at"},
-       {},
-       {"--id", "--from", "--to", "--amount"},
-       cmd_transfer},
-      {"post",
-       "post ID [--amount N]   (post a hold, fully or N of it)",
-       1,
-       {"--amount"},
-       {},
-       {},
-       cmd_post},
-      {"void", "void ID                (release a hold)", 1, {}, {}, {}, cmd_void},
-      {"balance", "balance ACCOUNT_ID", 1, {}, {}, {}, cmd_balance},
-      {"tick", "tick                   (settle due holds and grants now)", 0, {}, {}, {}, cmd_tick},
-      {"history",
-       "history MEMBER_ID [--asset wallet|points] [--limit N]   (newest first, default 20)",
-       1,
-       {"--asset", "--limit"},
-       {},
-       {},
-       cmd_history},
-  };
+  static const std::vector<Subcommand> table = [] {
+    std::vector<Subcommand> t;
+    add_member_commands(&t);
+    add_payment_commands(&t);
+    add_reward_commands(&t);
+    t.push_back({"create-account",
+                 "create-account ID --asset wallet|points --kind KIND [--no-negative]",
+                 1,
+                 {"--asset", "--kind"},
+                 {"--no-negative"},
+                 {"--asset", "--kind"},
+                 cmd_create_account});
+    t.push_back({"transfer",
+                 "transfer --id X --from A --to B --amount N [--asset wallet|points] "
+                 "[--hold SECONDS | --grant-at RFC3339]",
+                 0,
+                 {"--id", "--from", "--to", "--amount", "--asset", "--hold", "--grant-at"},
+                 {},
+                 {"--id", "--from", "--to", "--amount"},
+                 cmd_transfer});
+    t.push_back({"post",
+                 "post ID [--amount N]   (post an engine hold, fully or N of it)",
+                 1,
+                 {"--amount"},
+                 {},
+                 {},
+                 cmd_post});
+    t.push_back(
+        {"void", "void ID                (release an engine hold)", 1, {}, {}, {}, cmd_void});
+    t.push_back({"tick",
+                 "tick                   (settle due holds and grants now)",
+                 0,
+                 {},
+                 {},
+                 {},
+                 cmd_tick});
+    return t;
+  }();
   return table;
 }
 
 void print_help() {
   std::printf(
       "coffer — command-line client of the Coffer ledger server\n\n"
-      "usage: coffer [--server HOST:PORT] [--token-file FILE] COMMAND ...\n\n"
-      "  --server HOST:PORT   default 127.0.0.1:7700\n"
-      "  --token-file FILE    default ./data/token (first line = access token)\n\n"
+      "usage: coffer [GLOBAL FLAGS] COMMAND ... [--json]\n"
+      "       coffer COMMAND --help\n\n"
+      "global flags:\n"
+      "  --server HOST:PORT          default 127.0.0.1:7700\n"
+      "  --token-file FILE           default ./data/token (first line = access token)\n"
+      "  --voucher-secret-file FILE  the gateway's voucher secret (default: derived from the\n"
+      "                              token, as coffer-gateway does without one)\n"
+      "  --json                      one JSON document on stdout instead of lines\n\n"
       "commands:\n");
   for (const Subcommand& s : subcommands())
     std::printf("  coffer %s\n", s.usage);
   std::printf(
-      "\nIDs: account ids are decimal numbers or any string (hashed, net/ids.h); "
-      "amounts are integers in minor units (or points).\nKINDs:");
+      "\nAmounts are integers in minor units (fen) or points. Ids (--id, merchant and store\n"
+      "ids, ...) are the caller's own, 1-64 characters of [A-Za-z0-9_.:-]: the same id through\n"
+      "the HTTP gateway is the same operation (a replay answers the first result).\n"
+      "Engine account ids are decimal numbers or any string (hashed, net/ids.h). KINDs:");
   for (const auto& [name, kind] : account_kinds())
     std::printf(" %s", name.c_str());
-  std::printf("\nexit status: 0 ok, 1 refused by the ledger, 2 bad input, 3 server unreachable\n");
+  std::printf(
+      "\n\nexit status: 0 ok, 1 refused by the ledger (its result is printed, e.g.\n"
+      "INSUFFICIENT_FUNDS), 2 bad input, 3 server unreachable\n");
+}
+
+void print_sub_help(const Subcommand& s) {
+  std::printf("usage: coffer %s\n", s.usage);
+  if (!s.value_flags.empty() || !s.bool_flags.empty()) {
+    std::printf("flags:");
+    for (const std::string& f : s.value_flags) {
+      const bool required =
+          std::find(s.required_flags.begin(), s.required_flags.end(), f) != s.required_flags.end();
+      std::printf(" %s VALUE%s", f.c_str(), required ? " (required)" : "");
+    }
+    for (const std::string& f : s.bool_flags)
+      std::printf(" %s", f.c_str());
+    std::printf("\n");
+  }
+  std::printf("and the global flags (coffer --help), e.g. --json\n");
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -376,32 +227,64 @@ int main(int argc, char** argv) {
       print_help();
       return exit_ok;
     }
-    if ((args[i] == "--server" || args[i] == "--token-file") && i + 1 < args.size()) {
-      (args[i] == "--server" ? server : token_file) = args[i + 1];
+    if (args[i] == "--json") {
+      ctx.json = true;
+      continue;
+    }
+    if ((args[i] == "--server" || args[i] == "--token-file" ||
+         args[i] == "--voucher-secret-file") &&
+        i + 1 < args.size()) {
+      (args[i] == "--server"       ? server
+       : args[i] == "--token-file" ? token_file
+                                   : ctx.voucher_secret_file) = args[i + 1];
       i++;
       continue;
     }
     return usage_error("unknown or incomplete option '" + args[i] + "'");
   }
   if (i == args.size()) return usage_error("no command given");
-  const std::string name = args[i++];
+  // A command is one word ("balance") or two ("member register").
   const Subcommand* sub = nullptr;
-  for (const Subcommand& s : subcommands())
-    if (name == s.name) sub = &s;
+  std::string name = args[i];
+  bool group = false;
+  for (const Subcommand& s : subcommands()) {
+    const std::string_view full = s.name;
+    if (full == name) sub = &s;
+    if (full.rfind(name + " ", 0) == 0) group = true;
+  }
+  if (sub == nullptr && group) {
+    if (i + 1 == args.size() || args[i + 1] == "--help") {
+      // Without a second word this is a usage error (stderr); with --help, help.
+      FILE* out = i + 1 == args.size() ? stderr : stdout;
+      std::fprintf(out, "coffer %s commands:\n", name.c_str());
+      for (const Subcommand& s : subcommands())
+        if (std::string_view(s.name).rfind(name + " ", 0) == 0)
+          std::fprintf(out, "  coffer %s\n", s.usage);
+      return i + 1 == args.size() ? exit_usage : exit_ok;
+    }
+    name += " " + args[i + 1];
+    for (const Subcommand& s : subcommands())
+      if (name == s.name) sub = &s;
+    i++;
+  }
+  i++;
   if (sub == nullptr) return usage_error("unknown command '" + name + "'");
 
   Args parsed;
   for (; i < args.size(); i++) {
     const std::string& a = args[i];
-    if (a == "--help") {
-      std::printf("usage: coffer %s\n", sub->usage);
+    if (a == "--help" || a == "-h") {
+      print_sub_help(*sub);
       return exit_ok;
     }
-    if (a.rfind("--", 0) == 0) {
+    if (a == "--json") {
+      ctx.json = true;
+    } else if (a.rfind("--", 0) == 0) {
       if (contains(sub->bool_flags, a)) {
         parsed.flags[a] = "";
       } else if (contains(sub->value_flags, a)) {
         if (i + 1 >= args.size()) return usage_error(a + " wants a value");
+        if (parsed.has(a)) return usage_error(a + " given twice");
         parsed.flags[a] = args[++i];
       } else {
         return usage_error("unknown option '" + a + "' for " + name);
@@ -410,7 +293,8 @@ int main(int argc, char** argv) {
       parsed.positionals.push_back(a);
     }
   }
-  if (parsed.positionals.size() != sub->positionals)
+  if (sub->positionals_more ? parsed.positionals.size() < sub->positionals
+                            : parsed.positionals.size() != sub->positionals)
     return usage_error("usage: coffer " + std::string(sub->usage));
   for (const std::string& f : sub->required_flags)
     if (!parsed.has(f)) return usage_error(f + " is required; usage: coffer " + sub->usage);

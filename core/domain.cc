@@ -50,10 +50,10 @@ Domain::Domain(Engine engine, const LedgerConfig& config)
   COFFER_ASSERT(config.settlement_capacity >= 1 &&
                 config.settlement_capacity <= settlement_capacity_max);
   groups_[0] = Group{1, 0, 10000, 5000, 0};  // M5: group 1 "default"
-  members_.reset(new Member[config.members_capacity]());
+  members_.reset(config.members_capacity);
   member_index_.init(config.members_capacity);
   phone_index_.init(config.members_capacity);
-  merchants_.reset(new Merchant[config.merchants_capacity]());
+  merchants_.reset(config.merchants_capacity);
   merchant_index_.init(config.merchants_capacity);
   simple_.init(config.records_capacity);
   payments_.init(config.payments_capacity);
@@ -61,7 +61,7 @@ Domain::Domain(Engine engine, const LedgerConfig& config)
   recharges_.init(config.records_capacity);
   batches_.init(config.batches_capacity);
   vouchers_.init(config.vouchers_capacity);
-  guard_.reset(new GuardSlot[voucher_guard_slots]());
+  guard_.reset(voucher_guard_slots);
   withdrawals_.init(config.records_capacity);
   orders_.init(config.records_capacity);
   stores_.init(config.stores_capacity);
@@ -562,13 +562,18 @@ void Domain::prefetch(const Command& c, int stage) const {
     if (by_payment) by_payment->prefetch_bucket(payment_id);
   } else if (stage == 1) {
     if (member_id != 0) {
-      // A full lookup: its buckets were prefetched at stage 0.
-      const uint32_t i = find_member(member_id);
+      // The home bucket's guess, not a full lookup: that would compare the
+      // member record, the very line this prefetches, and stall on it here.
+      const uint32_t i = member_index_.guess(h32(hash_u64(member_id)));
       if (i != none) detail::prefetch(&members_[i]);
     }
     if (by_payment && c.kind != CommandKind::payment_create)
       by_payment->prefetch_record(payment_id);
-  } else if (member_id != 0) {
+  } else if (stage == 3) {
+    prefetch_record_accounts(c, true);
+  } else if (member_id == 0) {
+    prefetch_record_accounts(c, false);
+  } else {
     const uint32_t i = find_member(member_id);
     if (i != none) {
       detail::prefetch(&engine_.account(members_[i].wallet_slot));
@@ -578,6 +583,38 @@ void Domain::prefetch(const Command& c, int stage) const {
       }
     }
   }
+}
+
+// Refunds, captures, voids and recharge confirmations reach the member through
+// their record: stage 2 prefetches the member (the record was prefetched at
+// stage 1), stage 3 the member's accounts.
+void Domain::prefetch_record_accounts(const Command& c, bool accounts) const {
+  uint32_t member = none;
+  bool points = false;
+  switch (c.kind) {
+    case CommandKind::payment_refund:
+    case CommandKind::payment_capture:
+    case CommandKind::payment_void:
+      if (const uint32_t i = payments_.guess(c.body.payment_op.payment_id); i != none) {
+        member = payments_[i].member;
+        points = payments_[i].parts[leg_points] != 0;
+      }
+      break;
+    case CommandKind::recharge_confirm:
+      if (const uint32_t i = recharges_.guess(c.body.recharge_confirm.recharge_id); i != none) {
+        member = recharges_[i].member;
+      }
+      break;
+    default:
+      return;
+  }
+  if (member == none || member >= member_count_) return;
+  if (!accounts) {
+    detail::prefetch(&members_[member]);
+    return;
+  }
+  detail::prefetch(&engine_.account(members_[member].wallet_slot));
+  if (points) detail::prefetch(&engine_.account(members_[member].points_slot));
 }
 
 // Every open record's holds and grants are open in the engine with the

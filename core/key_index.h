@@ -5,9 +5,9 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 
 #include "core/assert.h"
+#include "core/table_memory.h"
 
 namespace coffer::detail {
 
@@ -31,7 +31,7 @@ class KeyIndex {
     while (size < uint64_t{capacity} * 2)
       size *= 2;
     COFFER_ASSERT(size <= (uint64_t{1} << 31));
-    buckets_.reset(new Bucket[size]());
+    buckets_.reset(size);
     mask_ = static_cast<uint32_t>(size - 1);
     capacity_ = capacity;
     count_ = 0;
@@ -93,7 +93,7 @@ class KeyIndex {
     uint32_t value_plus_one;  // 0 = empty
     uint32_t hash;
   };
-  std::unique_ptr<Bucket[]> buckets_;
+  TableArray<Bucket> buckets_;
   uint32_t mask_ = 0;
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;

@@ -91,21 +91,21 @@ struct Ledger::State {
   LedgerConfig config;
 
   // Accounts: dense slots in creation order, indexed by id.
-  std::unique_ptr<Account[]> accounts;
+  detail::TableArray<Account> accounts;
   uint32_t account_count = 0;
   KeyIndex account_index;
 
   // Open holds and grants: a pool with a free list, indexed by id, timed by a heap.
-  std::unique_ptr<PendingTransfer[]> pending;
-  std::unique_ptr<uint32_t[]> pending_free;  // stack of free pool indices
+  detail::TableArray<PendingTransfer> pending;
+  detail::TableArray<uint32_t> pending_free;  // stack of free pool indices
   uint32_t pending_free_count = 0;
   uint32_t pending_count = 0;
   KeyIndex pending_index;
-  std::unique_ptr<Timer[]> heap;
+  detail::TableArray<Timer> heap;
   uint32_t heap_size = 0;
 
   // Remembered command ids: a FIFO ring, indexed by id.
-  std::unique_ptr<IdEntry[]> ids;
+  detail::TableArray<IdEntry> ids;
   uint32_t ids_head = 0;
   uint32_t ids_count = 0;
   KeyIndex id_index;
@@ -130,11 +130,11 @@ struct Ledger::State {
   // Empty state with the given capacities (the constructor, and a failed image load).
   void init(const LedgerConfig& c) {
     config = c;
-    accounts.reset(new Account[c.accounts_capacity]());
+    accounts.reset(c.accounts_capacity);
     account_count = 0;
     account_index.init(c.accounts_capacity);
-    pending.reset(new PendingTransfer[c.pending_capacity]());
-    pending_free.reset(new uint32_t[c.pending_capacity]);
+    pending.reset(c.pending_capacity);
+    pending_free.reset(c.pending_capacity);
     // Free list handed out from index 0 upwards.
     for (uint32_t i = 0; i < c.pending_capacity; i++) {
       pending_free[i] = c.pending_capacity - 1 - i;
@@ -142,9 +142,9 @@ struct Ledger::State {
     pending_free_count = c.pending_capacity;
     pending_count = 0;
     pending_index.init(c.pending_capacity);
-    heap.reset(new Timer[c.pending_capacity]());
+    heap.reset(c.pending_capacity);
     heap_size = 0;
-    ids.reset(new IdEntry[c.idempotency_capacity]());
+    ids.reset(c.idempotency_capacity);
     ids_head = 0;
     ids_count = 0;
     id_index.init(c.idempotency_capacity);
@@ -908,6 +908,7 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
       const Command& ahead = commands[i + prefetch_distance / 4];
       if (State::is_domain(ahead.kind) || State::is_read(ahead.kind)) s.domain->prefetch(ahead, 2);
     }
+    if (i + 1 < n && State::is_domain(commands[i + 1].kind)) s.domain->prefetch(commands[i + 1], 3);
     const Command& c = commands[i];
     if (!(c.flags & command_flag_linked)) {
       if (sink.room() < effects_max(c)) break;

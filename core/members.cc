@@ -148,7 +148,8 @@ Result Domain::money(const Command& c, Reply& reply, EffectSink& sink) {
   s.time_us = c.time_us;
   s.kind = static_cast<uint16_t>(c.kind);
   s.asset = b.asset;
-  simple_reply(simple_[simple_.insert(s)], reply);
+  simple_.insert(s);
+  simple_reply(s, reply);
   return Result::ok;
 }
 
@@ -195,7 +196,8 @@ Result Domain::gift(const Command& c, Reply& reply, EffectSink& sink) {
   s.time_us = c.time_us;
   s.kind = static_cast<uint16_t>(c.kind);
   s.asset = asset_wallet;
-  simple_reply(simple_[simple_.insert(s)], reply);
+  simple_.insert(s);
+  simple_reply(s, reply);
   return Result::ok;
 }
 

@@ -146,7 +146,9 @@ Result Domain::payment_create(const Command& c, Reply& reply, EffectSink& sink) 
       p.captured_parts[k] = parts[k];
     settle(Settle::payment, b.merchant_id, b.store_id, c.time_us, b.amount);
   }
-  payment_reply(payments_[payments_.insert(p)], c.time_us, reply);
+  // The reply from the local copy: reading the new record back waits for its lines.
+  payments_.insert(p);
+  payment_reply(p, c.time_us, reply);
   return Result::ok;
 }
 
@@ -328,7 +330,8 @@ Result Domain::payment_refund(const Command& c, Reply& reply, EffectSink& sink) 
   rf.amount = b.amount;
   for (uint32_t k = 0; k < 4; k++)
     rf.parts[k] = back[k];
-  refund_reply(refunds_[refunds_.insert(rf)], reply);
+  refunds_.insert(rf);
+  refund_reply(rf, reply);
   return Result::ok;
 }
 

@@ -84,7 +84,8 @@ Result Domain::recharge_create(const Command& c, Reply& reply) {
     r.payee_index = static_cast<uint16_t>(method->next_payee % method->payee_count);
     method->next_payee++;
   }
-  recharge_reply(recharges_[recharges_.insert(r)], c.time_us, reply);
+  recharges_.insert(r);
+  recharge_reply(r, c.time_us, reply);
   return Result::ok;
 }
 

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -152,6 +153,136 @@ void query(LedgerLink* link, client::Query q, Responder respond, QueryHandler on
     }
     on_result(r, respond);
   });
+}
+
+void fetch_texts(LedgerLink* link, std::vector<Id128> keys,
+                 std::function<void(const Texts&)> done) {
+  size_t n = keys.size();
+  if (n == 0) return done(Texts{});
+  COFFER_ASSERT(n <= client::query_ids_max);
+  client::Query q;
+  q.kind = client::QueryKind::texts;
+  q.ids = std::move(keys);
+  link->query(std::move(q), [n, done = std::move(done)](client::QueryResult r) {
+    Texts out(n);
+    if (r.status == Result::ok) {
+      for (size_t i = 0; i < n && i < r.rows.size(); i++)
+        out[i] = r.rows[i].text;
+    }
+    done(out);
+  });
+}
+
+json::value string_or_null(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return nullptr;
+  return it->value();
+}
+
+bool read_list(const Request& req, const Responder& respond, client::Query* q) {
+  ListParams list;
+  if (auto err = parse_list_params(req.query, &list)) {
+    respond(*err);
+    return false;
+  }
+  auto c = cursor_from_position(list.cursor);
+  if (!c) {
+    respond(invalid_field("cursor", "'cursor' is not valid"));
+    return false;
+  }
+  q->cursor = *c;
+  q->limit = list.limit;
+  return true;
+}
+
+bool read_group_list(const Request& req, const Responder& respond, uint64_t group,
+                     client::Query* q) {
+  if (!read_list(req, respond, q)) return false;
+  q->kind = client::QueryKind::texts_in_group;
+  q->key = group;
+  return true;
+}
+
+namespace {
+
+// One list_group_items request: the pages read so far and what they kept.
+struct GroupListing {
+  LedgerLink* link = nullptr;
+  client::Query query;
+  uint32_t limit = 0;
+  uint32_t scanned = 0;
+  ReadOfRow read_of;
+  KeepItem keep;
+  ListedHandler done;
+  std::vector<ListedItem> items;
+};
+
+void list_next_page(const std::shared_ptr<GroupListing>& l, const Responder& respond) {
+  COFFER_ASSERT(l->items.size() < l->limit);
+  // Never more rows than items still wanted: the page then ends exactly where
+  // the store's own cursor points, whatever the filter keeps.
+  l->query.limit = l->limit - uint32_t(l->items.size());
+  query(l->link, l->query, respond, [l](const client::QueryResult& r, const Responder& answer) {
+    auto rows = std::make_shared<std::vector<client::QueryRow>>(r.rows);
+    std::vector<Command> reads;
+    std::vector<size_t> read_row;  // reads[i] is of (*rows)[read_row[i]]
+    for (size_t i = 0; i < rows->size(); i++) {
+      if (auto c = l->read_of((*rows)[i])) {
+        reads.push_back(*c);
+        read_row.push_back(i);
+      }
+    }
+    l->scanned += uint32_t(rows->size());
+    const client::QueryCursor next = r.next;
+    auto after_reads = [l, rows, read_row, next](std::span<const Reply> replies,
+                                                 const Responder& done) {
+      for (size_t i = 0; i < replies.size(); i++) {
+        const client::QueryRow& row = (*rows)[read_row[i]];
+        if (l->keep(row, replies[i])) l->items.push_back(ListedItem{row, replies[i]});
+      }
+      COFFER_ASSERT(l->items.size() <= l->limit);
+      bool more = !next.at_start();
+      if (more && l->items.size() < l->limit && l->scanned < list_scan_rows_max) {
+        l->query.cursor = next;
+        return list_next_page(l, done);
+      }
+      l->done(std::move(l->items), next_cursor_json(next), done);
+    };
+    if (reads.empty()) return after_reads({}, answer);
+    call_many(l->link, std::move(reads), {}, answer, std::move(after_reads));
+  });
+}
+
+}  // namespace
+
+void list_group_items(LedgerLink* link, client::Query q, ReadOfRow read_of, KeepItem keep,
+                      Responder respond, ListedHandler done) {
+  COFFER_ASSERT(q.kind == client::QueryKind::texts_in_group && q.key != 0);
+  COFFER_ASSERT(q.limit >= 1 && q.limit <= list_limit_max);
+  auto l = std::make_shared<GroupListing>();
+  l->link = link;
+  l->limit = q.limit;
+  l->query = std::move(q);
+  l->read_of = std::move(read_of);
+  l->keep = std::move(keep);
+  l->done = std::move(done);
+  list_next_page(l, respond);
+}
+
+bool item_found(const client::QueryRow&, const Reply& reply) {
+  return reply.result == Result::ok;
+}
+
+Response list_response(std::string_view field, json::array items, json::value next_cursor) {
+  json::object o;
+  o[field] = std::move(items);
+  o["next_cursor"] = std::move(next_cursor);
+  return json_response(200, o);
+}
+
+void bind_link_handler(Router* router, LedgerLink* link, RouteId id, LinkHandler fn) {
+  router->bind(
+      id, [link, fn](const Request& req, Responder respond) { fn(link, req, std::move(respond)); });
 }
 
 namespace {

@@ -13,6 +13,7 @@
 // Stable forever: changing them hides every text already stored.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
@@ -70,6 +71,48 @@ boost::json::object parse_text(const std::optional<std::string>& text);
 
 // A state-store query; failures answer 503 (unavailable) or 500.
 void query(LedgerLink* link, client::Query q, Responder respond, QueryHandler on_result);
+
+// The texts under `keys` (one per key, nullopt where none), in one query; a
+// failed query reads as "no texts": texts only decorate answers whose
+// substance came from core.
+using Texts = std::vector<std::optional<std::string>>;
+void fetch_texts(LedgerLink* link, std::vector<Id128> keys, std::function<void(const Texts&)> done);
+// A string field of a text, or null.
+boost::json::value string_or_null(const boost::json::object& o, std::string_view key);
+
+// ?limit= and ?cursor= of a list into q->limit and q->cursor; false after
+// answering 400.
+bool read_list(const Request& req, const Responder& respond, client::Query* q);
+// The same for a list of the texts of `group` (QueryKind::texts_in_group).
+bool read_group_list(const Request& req, const Responder& respond, uint64_t group,
+                     client::Query* q);
+
+// A list kept as the texts of one group (QueryKind::texts_in_group; SPEC A5
+// lists), each item's state read from core. One page: the texts from
+// q.cursor, `read_of` the read command of each row (nullopt: not an item),
+// all reads in one call_many, `keep` whether an item belongs in the page (a
+// filter such as ?state=). While fewer than q.limit items are kept the next
+// texts are read, up to list_scan_rows_max rows per request; then `done` gets
+// the kept items and the "next_cursor" (null at the end).
+struct ListedItem {
+  client::QueryRow row;
+  Reply reply;
+};
+using ReadOfRow = std::function<std::optional<Command>(const client::QueryRow&)>;
+using KeepItem = std::function<bool(const client::QueryRow&, const Reply&)>;
+using ListedHandler = std::function<void(std::vector<ListedItem> items,
+                                         boost::json::value next_cursor, const Responder&)>;
+void list_group_items(LedgerLink* link, client::Query q, ReadOfRow read_of, KeepItem keep,
+                      Responder respond, ListedHandler done);
+// The KeepItem of unfiltered lists: items core still knows.
+bool item_found(const client::QueryRow& row, const Reply& reply);
+// 200 {"<field>": items, "next_cursor": next}: the body of every list.
+Response list_response(std::string_view field, boost::json::array items,
+                       boost::json::value next_cursor);
+
+// Binds `fn(link, req, respond)` to route `id`: the shape of most handlers.
+using LinkHandler = void (*)(LedgerLink*, const Request&, Responder);
+void bind_link_handler(Router* router, LedgerLink* link, RouteId id, LinkHandler fn);
 
 // A query cursor as a list position (router.h ListParams::cursor, encode_cursor):
 // 28 bytes; "" = the first page. nullopt: not a position this made.

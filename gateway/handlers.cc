@@ -1,5 +1,6 @@
 #include "gateway/handlers.h"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <limits>
 #include <mutex>
@@ -54,6 +55,17 @@ Id128 member_text_key(uint64_t member_id) {
   return text_key("member", std::to_string(member_id));
 }
 
+uint64_t members_text_group() {
+  return text_group("members", "all");
+}
+
+std::optional<std::string> text_phone(const json::object& text) {
+  if (auto it = text.find("phone"); it != text.end() && it->value().is_string()) {
+    return std::string(it->value().as_string());
+  }
+  return std::nullopt;
+}
+
 // Answers a member reply with its phone from the member's text ("phone":
 // null when none was kept; `fallback` when given and nothing was kept).
 void answer_member(LedgerLink* link, const Reply& reply, unsigned status,
@@ -66,10 +78,7 @@ void answer_member(LedgerLink* link, const Reply& reply, unsigned status,
               [reply, status, fallback = std::move(fallback), answer](client::QueryResult r) {
                 std::optional<std::string> phone = fallback;
                 if (r.status == Result::ok && !r.rows.empty()) {
-                  json::object text = parse_text(r.rows[0].text);
-                  if (auto it = text.find("phone"); it != text.end() && it->value().is_string()) {
-                    phone = std::string(it->value().as_string());
-                  }
+                  if (auto kept = text_phone(parse_text(r.rows[0].text))) phone = std::move(kept);
                 }
                 answer(json_response(status, member_json(reply, phone)));
               });
@@ -99,13 +108,11 @@ void member_create(LedgerLink* link, const Request& req, Responder respond) {
   c.body.member.member_id = member_id;
   c.body.member.phone_hash = phone ? phone_hash(*phone) : 0;
   c.body.member.group_id = group_id ? static_cast<uint32_t>(*group_id) : 0;
-  std::optional<CommandText> text;
-  if (phone) {
-    json::object t;
-    t["phone"] = *phone;
-    text = make_text(member_text_key(member_id), 0, t);
-  }
-  call(link, c, std::move(text), std::move(respond),
+  // Every member keeps a text, phone or not: its group lists the members (A5).
+  json::object t;
+  t["member_id"] = member_id;
+  if (phone) t["phone"] = *phone;
+  call(link, c, make_text(member_text_key(member_id), members_text_group(), t), std::move(respond),
        [phone](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "member not registered"));
          bool replayed = (reply.flags & reply_flag_replayed) != 0;
@@ -131,6 +138,36 @@ void member_by_phone(LedgerLink* link, const Request& req, Responder respond) {
     if (reply.result != Result::ok) return answer(reply_error(reply, "no member with this phone"));
     answer_member(link, reply, 200, phone, answer);
   });
+}
+
+// GET /v1/members (SPEC A5): the member texts of the members group, one page,
+// then each member's state from core in one call. Ordered by text key (stable,
+// not by time); members registered before their texts carried the group are
+// not listed.
+void members_list(LedgerLink* link, const Request& req, Responder respond) {
+  client::Query q;
+  if (!read_group_list(req, respond, members_text_group(), &q)) return;
+  list_group_items(
+      link, std::move(q),
+      [](const client::QueryRow& row) -> std::optional<Command> {
+        json::object text = parse_text(row.text);
+        auto it = text.find("member_id");
+        if (it == text.end()) return std::nullopt;
+        boost::system::error_code ec;
+        const uint64_t member_id = it->value().to_number<uint64_t>(ec);
+        if (ec || member_id == 0) return std::nullopt;
+        Command c = read_command(CommandKind::member_get);
+        c.body.read.key = member_id;
+        return c;
+      },
+      item_found, std::move(respond),
+      [](std::vector<ListedItem> items, json::value next, const Responder& answer) {
+        json::array members;
+        for (const ListedItem& item : items) {
+          members.push_back(member_json(item.reply, text_phone(parse_text(item.row.text))));
+        }
+        answer(list_response("members", std::move(members), std::move(next)));
+      });
 }
 
 json::object asset_balance(int64_t balance, int64_t held, int64_t maturing) {
@@ -234,7 +271,11 @@ void merchant_put(LedgerLink* link, const Request& req, Responder respond) {
   c.id = random_id();
   c.body.merchant.merchant_id = net::account_id_from_string(merchant_id);
   c.body.merchant.split_payment_allowed = split.value_or(false) ? 1 : 0;
-  call(link, c, std::move(respond),
+  json::object text;
+  text["merchant_id"] = merchant_id;
+  text["name"] = name;
+  text["split_payment_allowed"] = split.value_or(false);
+  call(link, c, make_text(text_key("merchant", merchant_id), 0, text), std::move(respond),
        [merchant_id, name, split](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "merchant not set"));
          json::object o;
@@ -328,6 +369,9 @@ void payment_create(LedgerLink* link, const Request& req, Responder respond) {
   p.capture = capture.value_or(true) ? 1 : 0;
   json::object text;
   text["ref"] = payment_id;
+  // The tenant of the payment for merchant keys (core's replies do not carry it).
+  text["merchant_id"] = merchant_id;
+  if (store_id) text["store_id"] = *store_id;
   if (order_ref) text["order_ref"] = *order_ref;
   call(link, c, make_text(c.id, 0, text), std::move(respond),
        [payment_id](const Reply& reply, const Responder& answer) {
@@ -336,27 +380,49 @@ void payment_create(LedgerLink* link, const Request& req, Responder respond) {
        });
 }
 
-// Payment replies do not carry the merchant, so a merchant or store key cannot
-// be checked against the payment's tenant yet (SPEC A2): refused rather than
-// let through. Platform and service keys see every tenant.
-bool tenant_unchecked(const Request& req, const Responder& respond) {
-  if (req.principal &&
-      (req.principal->role == Role::merchant || req.principal->role == Role::store)) {
-    respond(forbidden("merchant keys cannot use this route yet (no tenant check)"));
-    return true;
+// SPEC A2 for payments: core's payment replies do not carry the merchant, the
+// payment's text does. Platform and service keys see every tenant; a merchant
+// key only payments whose text names its merchant. Without a text: 404 if
+// core does not know the payment either, else 403 (the tenant cannot be
+// checked, so the payment is not shown).
+void with_payment_tenant(LedgerLink* link, const Request& req, std::string payment_id,
+                         Responder respond, std::function<void(const Responder&)> then) {
+  if (!req.principal || req.principal->role == Role::platform ||
+      req.principal->role == Role::service) {
+    return then(respond);
   }
-  return false;
+  const Principal who = *req.principal;
+  fetch_texts(link, {payment_command_id(payment_id)},
+              [link, who, payment_id, respond, then = std::move(then)](const Texts& texts) {
+                json::value merchant = string_or_null(
+                    parse_text(texts.empty() ? std::nullopt : texts[0]), "merchant_id");
+                if (merchant.is_string()) {
+                  if (may_access_merchant(who, std::string(merchant.as_string())))
+                    return then(respond);
+                  return respond(forbidden("the payment belongs to another merchant"));
+                }
+                Command c = read_command(CommandKind::payment_get);
+                c.body.read.id = payment_command_id(payment_id);
+                call(link, c, respond, [](const Reply& reply, const Responder& answer) {
+                  if (reply.result != Result::ok) {
+                    return answer(reply_error(reply, "payment not found"));
+                  }
+                  answer(forbidden("the payment's merchant is not known to this gateway"));
+                });
+              });
 }
 
 void payment_get(LedgerLink* link, const Request& req, Responder respond) {
-  if (tenant_unchecked(req, respond)) return;
   std::string payment_id = req.param("payment_id").value;
-  Command c = read_command(CommandKind::payment_get);
-  c.body.read.id = payment_command_id(payment_id);
-  call(link, c, std::move(respond), [payment_id](const Reply& reply, const Responder& answer) {
-    if (reply.result != Result::ok) return answer(reply_error(reply, "payment not found"));
-    answer(json_response(200, payment_json(payment_id, reply)));
-  });
+  with_payment_tenant(
+      link, req, payment_id, std::move(respond), [link, payment_id](const Responder& allowed) {
+        Command c = read_command(CommandKind::payment_get);
+        c.body.read.id = payment_command_id(payment_id);
+        call(link, c, allowed, [payment_id](const Reply& reply, const Responder& answer) {
+          if (reply.result != Result::ok) return answer(reply_error(reply, "payment not found"));
+          answer(json_response(200, payment_json(payment_id, reply)));
+        });
+      });
 }
 
 // capture ({"amount"?}) and void ({}).
@@ -385,7 +451,6 @@ void payment_op(LedgerLink* link, CommandKind kind, const Request& req, Responde
 }
 
 void payment_refund(LedgerLink* link, const Request& req, Responder respond) {
-  if (tenant_unchecked(req, respond)) return;
   json::object body;
   if (!read_body(req, respond, &body)) return;
   std::string refund_id;
@@ -402,32 +467,33 @@ void payment_refund(LedgerLink* link, const Request& req, Responder respond) {
   c.body.payment_op.amount = amount;
   json::object text;
   text["ref"] = refund_id;
-  call(link, c, make_text(c.id, 0, text), std::move(respond),
-       [payment_id, refund_id](const Reply& reply, const Responder& answer) {
-         if (reply.result != Result::ok) return answer(reply_error(reply, "refund refused"));
-         ReplyData d = reply_data(reply);
-         json::object o;
-         o["refund_id"] = refund_id;
-         o["payment_id"] = payment_id;
-         o["amount"] = d.v[0];
-         o["wallet_amount"] = d.v[1];
-         o["points_returned"] = d.v[2];
-         o["external_refund_due"] = d.v[3];
-         o["points_value"] = d.v[4];
-         answer(json_response(201, o));
-       });
+  with_payment_tenant(link, req, payment_id, std::move(respond),
+                      [link, c, text, payment_id, refund_id](const Responder& allowed) {
+                        call(link, c, make_text(c.id, 0, text), allowed,
+                             [payment_id, refund_id](const Reply& reply, const Responder& answer) {
+                               if (reply.result != Result::ok)
+                                 return answer(reply_error(reply, "refund refused"));
+                               ReplyData d = reply_data(reply);
+                               json::object o;
+                               o["refund_id"] = refund_id;
+                               o["payment_id"] = payment_id;
+                               o["amount"] = d.v[0];
+                               o["wallet_amount"] = d.v[1];
+                               o["points_returned"] = d.v[2];
+                               o["external_refund_due"] = d.v[3];
+                               o["points_value"] = d.v[4];
+                               answer(json_response(201, o));
+                             });
+                      });
 }
 
 }  // namespace
 
 void bind_ledger_handlers(Router* router, LedgerLink* link, const HandlerOptions& options) {
   COFFER_ASSERT(router != nullptr && link != nullptr);
-  auto bind = [&](RouteId id, void (*fn)(LedgerLink*, const Request&, Responder)) {
-    router->bind(id, [link, fn](const Request& req, Responder respond) {
-      fn(link, req, std::move(respond));
-    });
-  };
+  auto bind = [&](RouteId id, LinkHandler fn) { bind_link_handler(router, link, id, fn); };
   bind(RouteId::member_create, member_create);
+  bind(RouteId::members_list, members_list);
   bind(RouteId::member_get, member_get);
   bind(RouteId::member_by_phone, member_by_phone);
   bind(RouteId::member_balance, member_balance);

@@ -1,4 +1,4 @@
-// Ledger-backed handlers of API.md: members (create, get, by phone, balance,
+// Ledger-backed handlers of API.md: members (create, list, get, by phone, balance,
 // wallet, credit, debit), merchants (put) and payments (create, get, capture,
 // void, refund); bind_ledger_handlers also binds handlers_admin.h and
 // handlers_rewards.h. Each handler reads its body strictly, sends one domain command to
@@ -18,6 +18,12 @@
 // Phones never enter core: phone_hash = id_from_string("phone", digits and
 // '+' of the number).lo (never 0); the number itself is a text beside the
 // member (handler_util.h), which GET reads back.
+// Texts (README.md "Texts"): member text_key("member", decimal id), group
+// text_group("members", "all") {"member_id","phone"?} (GET /v1/members lists
+// the group); merchant text_key("merchant", merchant_id) {"merchant_id","name",
+// "split_payment_allowed"}; payment, credit, debit, refund under the command id
+// {"ref", ...}; the payment's also names "merchant_id" and "store_id", the
+// tenant check of merchant keys on GET and refunds.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 #include "gateway/handlers_admin.h"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <charconv>
@@ -91,12 +92,6 @@ json::object row_text(const client::QueryResult& r, size_t i) {
 const json::value* field(const json::object& o, std::string_view name) {
   auto it = o.find(name);
   return it == o.end() ? nullptr : &it->value();
-}
-
-json::value string_or_null(const json::object& o, std::string_view name) {
-  const json::value* v = field(o, name);
-  if (v != nullptr && v->is_string()) return *v;
-  return nullptr;
 }
 
 // Strict decimal degrees for query strings: [-]digits[.digits].
@@ -687,33 +682,101 @@ Id128 recharge_command_id(std::string_view recharge_id) {
   return net::id_from_string("recharge", recharge_id);
 }
 
+uint64_t recharges_group() {
+  return text_group("recharges", "all");
+}
+
+// A recharge from its reply and its method's text (the payee account by index).
+json::object recharge_json(json::value recharge_id, const Reply& reply,
+                           const json::object& method) {
+  ReplyData d = reply_data(reply);
+  json::object o;
+  o["recharge_id"] = std::move(recharge_id);
+  o["member_id"] = static_cast<uint64_t>(d.v[3]);
+  o["amount"] = d.v[0];
+  o["method_id"] = d.aux32;
+  o["channel"] = channel_name(d.detail);
+  o["state"] = recharge_state_name(d.state);
+  o["payee_index"] = d.aux16;
+  json::value payee = nullptr;
+  if (const json::value* a = field(method, "payee_accounts");
+      a != nullptr && a->is_array() && d.aux16 < a->as_array().size()) {
+    payee = a->as_array()[d.aux16];
+  }
+  o["payee_account"] = payee;
+  o["expires_at"] = format_rfc3339(d.v[1]);
+  o["created_at"] = format_rfc3339(d.v[4]);
+  o["confirmed_amount"] = d.v[2];
+  return o;
+}
+
 // The recharge of `reply` with its payee account, read from the method's text.
 void answer_recharge(LedgerLink* link, unsigned status, std::string recharge_id, const Reply& reply,
                      const Responder& respond) {
-  ReplyData d = reply_data(reply);
-  texts_query(link, {method_key(d.aux32)}, respond,
-              [status, recharge_id = std::move(recharge_id), d](const client::QueryResult& r,
-                                                                const Responder& done) {
-                json::object method = row_text(r, 0);
-                json::object o;
-                o["recharge_id"] = recharge_id;
-                o["member_id"] = static_cast<uint64_t>(d.v[3]);
-                o["amount"] = d.v[0];
-                o["method_id"] = d.aux32;
-                o["channel"] = channel_name(d.detail);
-                o["state"] = recharge_state_name(d.state);
-                o["payee_index"] = d.aux16;
-                json::value payee = nullptr;
-                if (const json::value* a = field(method, "payee_accounts");
-                    a != nullptr && a->is_array() && d.aux16 < a->as_array().size()) {
-                  payee = a->as_array()[d.aux16];
-                }
-                o["payee_account"] = payee;
-                o["expires_at"] = format_rfc3339(d.v[1]);
-                o["created_at"] = format_rfc3339(d.v[4]);
-                o["confirmed_amount"] = d.v[2];
-                done(json_response(status, o));
-              });
+  texts_query(
+      link, {method_key(reply_data(reply).aux32)}, respond,
+      [status, recharge_id = std::move(recharge_id), reply](const client::QueryResult& r,
+                                                            const Responder& done) {
+        done(json_response(status, recharge_json(json::value(recharge_id), reply, row_text(r, 0))));
+      });
+}
+
+std::optional<uint8_t> parse_recharge_state(std::string_view name) {
+  for (uint8_t st : {recharge_pending, recharge_paid, recharge_paid_late, recharge_amount_mismatch,
+                     recharge_expired}) {
+    if (recharge_state_name(st) == name) return st;
+  }
+  return std::nullopt;
+}
+
+// GET /v1/recharges?state= (SPEC A5): the recharge texts of the recharges
+// group, each order's state from core, filtered by ?state= when given; then
+// the methods' texts (payee accounts) in one query.
+void recharges_list(LedgerLink* link, const Request& req, Responder respond) {
+  std::optional<uint8_t> state;
+  if (const std::string* s = req.query.get("state")) {
+    state = parse_recharge_state(*s);
+    if (!state) {
+      return respond(invalid_field(
+          "state", "'state' must be pending, paid, paid_late, amount_mismatch or expired"));
+    }
+  }
+  client::Query q;
+  if (!read_group_list(req, respond, recharges_group(), &q)) return;
+  list_group_items(
+      link, std::move(q),
+      [](const client::QueryRow& row) -> std::optional<Command> {
+        Command c = read_command(CommandKind::recharge_get);
+        c.body.read.id = row.id;  // the text's key is the recharge's command id
+        return c;
+      },
+      [state](const client::QueryRow&, const Reply& reply) {
+        return reply.result == Result::ok && (!state || reply_data(reply).state == *state);
+      },
+      std::move(respond),
+      [link](std::vector<ListedItem> items, json::value next, const Responder& answer) {
+        std::vector<uint32_t> methods;
+        for (const ListedItem& item : items) {
+          uint32_t m = reply_data(item.reply).aux32;
+          if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
+        }
+        std::vector<Id128> keys;
+        for (uint32_t m : methods)
+          keys.push_back(method_key(m));
+        auto shared = std::make_shared<std::vector<ListedItem>>(std::move(items));
+        fetch_texts(link, std::move(keys), [shared, methods, next, answer](const Texts& texts) {
+          json::array out;
+          for (const ListedItem& item : *shared) {
+            size_t at =
+                size_t(std::find(methods.begin(), methods.end(), reply_data(item.reply).aux32) -
+                       methods.begin());
+            json::object method = parse_text(at < texts.size() ? texts[at] : std::nullopt);
+            out.push_back(recharge_json(string_or_null(parse_text(item.row.text), "ref"),
+                                        item.reply, method));
+          }
+          answer(list_response("recharges", std::move(out), next));
+        });
+      });
 }
 
 void recharge_create(LedgerLink* link, const Request& req, Responder respond) {
@@ -739,7 +802,7 @@ void recharge_create(LedgerLink* link, const Request& req, Responder respond) {
   c.body.recharge.member_id = member_id;
   c.body.recharge.amount = amount;
   c.body.recharge.method_id = *method_id;
-  CommandText text = make_text(c.id, 0, json::object{{"ref", recharge_id}});
+  CommandText text = make_text(c.id, recharges_group(), json::object{{"ref", recharge_id}});
   call(link, c, std::move(text), std::move(respond),
        [link, recharge_id](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "recharge refused"));
@@ -878,11 +941,7 @@ Command recharge_confirm_command(std::string_view recharge_id, std::string_view 
 
 void bind_admin_handlers(Router* router, LedgerLink* link) {
   COFFER_ASSERT(router != nullptr && link != nullptr);
-  auto bind = [&](RouteId id, void (*fn)(LedgerLink*, const Request&, Responder)) {
-    router->bind(id, [link, fn](const Request& req, Responder respond) {
-      fn(link, req, std::move(respond));
-    });
-  };
+  auto bind = [&](RouteId id, LinkHandler fn) { bind_link_handler(router, link, id, fn); };
   bind(RouteId::config_get, config_get);
   bind(RouteId::config_put, config_put);
   bind(RouteId::group_put, group_put);
@@ -892,6 +951,7 @@ void bind_admin_handlers(Router* router, LedgerLink* link) {
   bind(RouteId::recharge_methods_list, methods_list);
   bind(RouteId::recharge_method_put, method_put);
   bind(RouteId::recharge_create, recharge_create);
+  bind(RouteId::recharges_list, recharges_list);
   bind(RouteId::recharge_get, recharge_get);
   bind(RouteId::recharge_confirm, recharge_confirm);
   bind(RouteId::api_keys_create, api_key_create);

@@ -1,6 +1,6 @@
 // Ledger-backed handlers of API.md for platform set-up and channels: config,
-// groups, stores (put, nearby), recharge methods, recharges (create, get,
-// confirm), API keys. The ledger side of WeChat Pay notifications is in
+// groups, stores (put, nearby), recharge methods, recharges (create, list,
+// get, confirm), API keys. The ledger side of WeChat Pay notifications is in
 // wechat_confirm.h, key resolution in ledger_keys.h.
 //
 // Command ids (net/ids.h id_from_string, stable forever):
@@ -11,7 +11,9 @@
 //   config_set, group_set, store_set, recharge_method_set: a fresh random id
 //   per call (PUTs set a state).
 // Texts (core/command_text.h, handler_util.h text_key / text_group):
-//   recharge create / confirm   under the command id {"ref": recharge_id, ...}
+//   recharge create / confirm   under the command id {"ref": recharge_id, ...};
+//                               the create's in group text_group("recharges",
+//                               "all"): GET /v1/recharges lists it
 //   config guide                text_key("config", "guide") {"text","path","amounts"}
 //   group                       text_key("group", decimal id) {"name"}
 //   store                       text_key("store", M + "/" + S), group

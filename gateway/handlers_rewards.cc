@@ -28,33 +28,6 @@ namespace {
 
 // --- Shared pieces ---------------------------------------------------------------
 
-using Texts = std::vector<std::optional<std::string>>;
-
-// The texts under `keys`; a failed query reads as "no texts" (the texts only
-// decorate answers whose substance came from core).
-void fetch_texts(LedgerLink* link, std::vector<Id128> keys,
-                 std::function<void(const Texts&)> done) {
-  size_t n = keys.size();
-  if (n == 0) return done(Texts{});
-  client::Query q;
-  q.kind = client::QueryKind::texts;
-  q.ids = std::move(keys);
-  link->query(std::move(q), [n, done = std::move(done)](client::QueryResult r) {
-    Texts out(n);
-    if (r.status == Result::ok) {
-      for (size_t i = 0; i < n && i < r.rows.size(); i++)
-        out[i] = r.rows[i].text;
-    }
-    done(out);
-  });
-}
-
-json::value string_or_null(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string()) return nullptr;
-  return it->value();
-}
-
 std::string hex_id(const Id128& id) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
@@ -257,22 +230,6 @@ void gift_create(LedgerLink* link, const Request& req, Responder respond) {
        });
 }
 
-// Reads the list parameters and the query cursor; false after answering 400.
-bool read_list(const Request& req, const Responder& respond, ListParams* list,
-               client::QueryCursor* cursor) {
-  if (auto err = parse_list_params(req.query, list)) {
-    respond(*err);
-    return false;
-  }
-  auto c = cursor_from_position(list->cursor);
-  if (!c) {
-    respond(invalid_field("cursor", "'cursor' is not valid"));
-    return false;
-  }
-  *cursor = *c;
-  return true;
-}
-
 // Runs `then` if the member exists, else answers 404.
 void with_member(LedgerLink* link, uint64_t member_id, Responder respond,
                  std::function<void(const Responder&)> then) {
@@ -290,13 +247,11 @@ void member_gifts(LedgerLink* link, const Request& req, Responder respond) {
   if (!direction || (*direction != "sent" && *direction != "received")) {
     return respond(invalid_field("direction", "'direction' must be 'sent' or 'received'"));
   }
-  ListParams list;
   client::Query q;
-  if (!read_list(req, respond, &list, &q.cursor)) return;
+  if (!read_list(req, respond, &q)) return;
   bool sent = *direction == "sent";
   q.kind = sent ? client::QueryKind::gifts_sent : client::QueryKind::gifts_received;
   q.key = req.param("member_id").u64;
-  q.limit = list.limit;
   with_member(
       link, q.key, std::move(respond), [link, q = std::move(q)](const Responder& answer) mutable {
         query(link, std::move(q), answer, [](const client::QueryResult& r, const Responder& done) {
@@ -313,10 +268,7 @@ void member_gifts(LedgerLink* link, const Request& req, Responder respond) {
             g["seq"] = row.seq;
             gifts.push_back(std::move(g));
           }
-          json::object o;
-          o["gifts"] = std::move(gifts);
-          o["next_cursor"] = next_cursor_json(r.next);
-          done(json_response(200, o));
+          done(list_response("gifts", std::move(gifts), next_cursor_json(r.next)));
         });
       });
 }
@@ -512,21 +464,16 @@ void withdrawals_list(LedgerLink* link, const Request& req, Responder respond) {
       return respond(invalid_field("state", "'state' must be 'pending', 'approved' or 'rejected'"));
     }
   }
-  ListParams list;
   client::Query q;
-  if (!read_list(req, respond, &list, &q.cursor)) return;
+  if (!read_list(req, respond, &q)) return;
   q.kind = client::QueryKind::withdrawals;
   q.key = state;
-  q.limit = list.limit;
   query(link, std::move(q), std::move(respond),
         [link](const client::QueryResult& r, const Responder& answer) {
           auto rows = std::make_shared<std::vector<client::QueryRow>>(r.rows);
           client::QueryCursor next = r.next;
           if (rows->empty()) {
-            json::object o;
-            o["withdrawals"] = json::array{};
-            o["next_cursor"] = next_cursor_json(next);
-            return answer(json_response(200, o));
+            return answer(list_response("withdrawals", json::array{}, next_cursor_json(next)));
           }
           std::vector<Command> reads;
           for (const client::QueryRow& row : *rows) {
@@ -570,10 +517,7 @@ void withdrawals_list(LedgerLink* link, const Request& req, Responder respond) {
                           out.push_back(withdrawal_json(string_or_null(create, "ref"), reply,
                                                         create, decision));
                         }
-                        json::object o;
-                        o["withdrawals"] = std::move(out);
-                        o["next_cursor"] = next_cursor_json(next);
-                        done(json_response(200, o));
+                        done(list_response("withdrawals", std::move(out), next_cursor_json(next)));
                       });
                     });
         });
@@ -583,6 +527,18 @@ void withdrawals_list(LedgerLink* link, const Request& req, Responder respond) {
 
 Id128 batch_command_id(std::string_view batch_id) {
   return net::id_from_string("voucher_batch", batch_id);
+}
+
+// Voucher batch lists (SPEC A5): the create text is in its merchant's group,
+// a copy beside the first add_codes command in the group of all batches.
+uint64_t merchant_batches_group(std::string_view merchant_id) {
+  return text_group("voucher_batches", merchant_id);
+}
+uint64_t all_batches_group() {
+  return text_group("voucher_batches_all", "all");
+}
+Id128 all_batches_text_key(std::string_view batch_id) {
+  return text_key("voucher_batch_all", batch_id);
 }
 
 std::string_view batch_state_name(uint8_t state) {
@@ -671,6 +627,12 @@ void send_codes(const std::shared_ptr<BatchBuild>& b, const Responder& answer) {
                 });
   }
   std::vector<Command> commands;
+  std::vector<CommandText> texts;
+  if (b->next == 0) {
+    // The batch's second text, in the list of all batches (its create text is
+    // in its merchant's list): one text per command, so it rides here.
+    texts.push_back(make_text(all_batches_text_key(b->batch_id), all_batches_group(), b->text));
+  }
   while (b->next < b->hashes.size() && commands.size() < voucher_codes_commands_per_call) {
     Command c{};
     c.kind = CommandKind::voucher_batch_add_codes;
@@ -683,7 +645,7 @@ void send_codes(const std::shared_ptr<BatchBuild>& b, const Responder& answer) {
     }
     commands.push_back(c);
   }
-  b->link->submit(std::move(commands), [b, answer](client::SubmitResult r) {
+  b->link->submit(std::move(commands), std::move(texts), [b, answer](client::SubmitResult r) {
     if (r.status != Result::ok) {
       return abandon_batch(b, unavailable("voucher batch not completed; create it again"), answer);
     }
@@ -749,7 +711,7 @@ void voucher_batch_create(LedgerLink* link, const CodeSecret& secret, const Requ
   bb.valid_until_us = uint64_t(valid_until_us);
   bb.quantity = uint32_t(quantity);
   bb.kind = kind == "paper" ? voucher_paper : voucher_card;
-  call(link, c, make_text(c.id, 0, b->text), std::move(respond),
+  call(link, c, make_text(c.id, merchant_batches_group(merchant_id), b->text), std::move(respond),
        [b](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "batch refused"));
          if (replayed(reply)) {
@@ -793,6 +755,45 @@ void voucher_batch_get(LedgerLink* link, const Request& req, Responder respond) 
            answer(json_response(200, batch_json(batch_id, reply, text)));
          });
        });
+}
+
+// GET /v1/voucher-batches?merchant_id= (SPEC A5): one merchant's batches, or
+// (platform, no merchant_id) all of them; each batch's counts from core.
+void voucher_batches_list(LedgerLink* link, const Request& req, Responder respond) {
+  const Principal who = principal_of(req);
+  std::optional<std::string> merchant;
+  if (const std::string* m = req.query.get("merchant_id")) {
+    if (!is_valid_id(*m))
+      return respond(invalid_field("merchant_id", "'merchant_id' is not valid"));
+    merchant = *m;
+  } else if (who.role != Role::platform) {
+    merchant = who.merchant_id;
+  }
+  if (who.role != Role::platform && !may_access_merchant(who, merchant.value_or(""))) {
+    return respond(forbidden("a merchant key lists only its own merchant's batches"));
+  }
+  client::Query q;
+  const uint64_t group = merchant ? merchant_batches_group(*merchant) : all_batches_group();
+  if (!read_group_list(req, respond, group, &q)) return;
+  list_group_items(
+      link, std::move(q),
+      [](const client::QueryRow& row) -> std::optional<Command> {
+        json::value ref = string_or_null(parse_text(row.text), "ref");
+        if (!ref.is_string()) return std::nullopt;
+        Command c = read_command(CommandKind::batch_get);
+        c.body.read.id = batch_command_id(std::string(ref.as_string()));
+        return c;
+      },
+      item_found, std::move(respond),
+      [](std::vector<ListedItem> items, json::value next, const Responder& answer) {
+        json::array batches;
+        for (const ListedItem& item : items) {
+          json::object text = parse_text(item.row.text);
+          json::value ref = string_or_null(text, "ref");
+          batches.push_back(batch_json(std::string(ref.as_string()), item.reply, text));
+        }
+        answer(list_response("voucher_batches", std::move(batches), std::move(next)));
+      });
 }
 
 void voucher_batch_void(LedgerLink* link, const Request& req, Responder respond) {
@@ -1003,13 +1004,11 @@ void member_history(LedgerLink* link, const Request& req, Responder respond) {
       return respond(invalid_field("format", "'format' must be 'json' or 'csv'"));
     }
   }
-  ListParams list;
   client::Query q;
-  if (!read_list(req, respond, &list, &q.cursor)) return;
+  if (!read_list(req, respond, &q)) return;
   q.kind = client::QueryKind::history;
   q.key = req.param("member_id").u64;
   q.asset = asset;
-  q.limit = list.limit;
   with_member(link, q.key, std::move(respond),
               [link, csv, q = std::move(q)](const Responder& answer) {
                 query(link, q, answer, [csv](const client::QueryResult& r, const Responder& done) {
@@ -1053,10 +1052,7 @@ void member_history(LedgerLink* link, const Request& req, Responder respond) {
                       resp.headers.emplace_back("X-Next-Cursor", next.as_string());
                     return done(std::move(resp));
                   }
-                  json::object o;
-                  o["entries"] = std::move(entries);
-                  o["next_cursor"] = next_cursor_json(r.next);
-                  done(json_response(200, o));
+                  done(list_response("entries", std::move(entries), next_cursor_json(r.next)));
                 });
               });
 }
@@ -1266,11 +1262,7 @@ void settlement_report(LedgerLink* link, const Request& req, Responder respond) 
 
 void bind_reward_handlers(Router* router, LedgerLink* link, const CodeSecret& code_secret) {
   COFFER_ASSERT(router != nullptr && link != nullptr);
-  auto bind = [&](RouteId id, void (*fn)(LedgerLink*, const Request&, Responder)) {
-    router->bind(id, [link, fn](const Request& req, Responder respond) {
-      fn(link, req, std::move(respond));
-    });
-  };
+  auto bind = [&](RouteId id, LinkHandler fn) { bind_link_handler(router, link, id, fn); };
   bind(RouteId::order_complete, order_complete);
   bind(RouteId::rebate_create, rebate_create);
   bind(RouteId::gift_create, gift_create);
@@ -1289,6 +1281,7 @@ void bind_reward_handlers(Router* router, LedgerLink* link, const CodeSecret& co
                [link, code_secret](const Request& req, Responder respond) {
                  voucher_batch_create(link, code_secret, req, std::move(respond));
                });
+  bind(RouteId::voucher_batches_list, voucher_batches_list);
   bind(RouteId::voucher_batch_get, voucher_batch_get);
   bind(RouteId::voucher_batch_void, voucher_batch_void);
   router->bind(RouteId::voucher_redeem, [link, code_secret](const Request& req, Responder respond) {

@@ -15,6 +15,10 @@
 //   voucher_redeem(_to_wallet) a fresh random id: a redemption has no caller id,
 //                              and a second attempt must meet VOUCHER_REDEEMED.
 // Texts (core/command_text.h) under the command id: {"ref": caller id, ...}.
+// A voucher batch's create text is in group text_group("voucher_batches",
+// merchant_id); a copy under text_key("voucher_batch_all", batch_id) rides
+// beside the first add_codes command in text_group("voucher_batches_all",
+// "all"): GET /v1/voucher-batches lists one group or the other.
 // A redeemed code also keeps text_key("voucher_redeemed", hex of its hash)
 // {"merchant_id","store_id"|"member_id"}: VOUCHER_REDEEMED names the store.
 //

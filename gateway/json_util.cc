@@ -53,11 +53,12 @@ class DuplicateKeyFinder {
   bool on_array_begin(boost::json::error_code&) { return true; }
   bool on_array_end(size_t, boost::json::error_code&) { return true; }
   bool on_object_begin(boost::json::error_code&) {
-    objects_.emplace_back();
+    object_starts_.push_back(keys_.size());
     return true;
   }
   bool on_object_end(size_t, boost::json::error_code&) {
-    objects_.pop_back();
+    keys_.resize(object_starts_.back());
+    object_starts_.pop_back();
     return true;
   }
   bool on_string_part(boost::json::string_view, size_t, boost::json::error_code&) { return true; }
@@ -68,15 +69,14 @@ class DuplicateKeyFinder {
   }
   bool on_key(boost::json::string_view s, size_t, boost::json::error_code& ec) {
     key_.append(s.data(), s.size());
-    auto& keys = objects_.back();
-    for (const std::string& k : keys) {
-      if (k == key_) {
+    for (size_t i = object_starts_.back(); i < keys_.size(); i++) {
+      if (keys_[i] == key_) {
         duplicate = std::move(key_);
         ec = boost::json::error::syntax;  // stops the parser
         return false;
       }
     }
-    keys.push_back(std::move(key_));
+    keys_.push_back(std::move(key_));
     key_.clear();
     return true;
   }
@@ -89,8 +89,17 @@ class DuplicateKeyFinder {
   bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
   bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
 
+  DuplicateKeyFinder() {
+    // Requests are a few small objects: no allocation after these.
+    keys_.reserve(32);
+    object_starts_.reserve(json_depth_max);
+  }
+
  private:
-  std::vector<std::vector<std::string>> objects_;
+  // The keys of every open object, outermost first (most keys fit the
+  // strings' inline buffer); object_starts_ says where each object's begin.
+  std::vector<std::string> keys_;
+  std::vector<size_t> object_starts_;
   std::string key_;
 };
 
@@ -353,28 +362,23 @@ bool in(std::initializer_list<std::string_view> allowed, std::string_view s) {
 }
 }  // namespace
 
+std::optional<std::string> ObjectReader::one_of_value(
+    std::string_view name, bool required, std::initializer_list<std::string_view> allowed) {
+  std::string s;
+  if (auto* v = take(name, required); v && read_string(name, *v, id_length_max, &s)) {
+    if (in(allowed, s)) return s;
+    fail(name, "must be one of " + allowed_list(allowed));
+  }
+  return std::nullopt;
+}
 ObjectReader& ObjectReader::one_of(std::string_view name, std::string* out,
                                    std::initializer_list<std::string_view> allowed) {
-  std::string s;
-  if (auto* v = take(name, true); v && read_string(name, *v, id_length_max, &s)) {
-    if (in(allowed, s)) {
-      *out = std::move(s);
-    } else {
-      fail(name, "must be one of " + allowed_list(allowed));
-    }
-  }
+  if (auto v = one_of_value(name, true, allowed)) *out = std::move(*v);
   return *this;
 }
 ObjectReader& ObjectReader::one_of(std::string_view name, std::optional<std::string>* out,
                                    std::initializer_list<std::string_view> allowed) {
-  std::string s;
-  if (auto* v = take(name, false); v && read_string(name, *v, id_length_max, &s)) {
-    if (in(allowed, s)) {
-      *out = std::move(s);
-    } else {
-      fail(name, "must be one of " + allowed_list(allowed));
-    }
-  }
+  if (auto v = one_of_value(name, false, allowed)) *out = std::move(*v);
   return *this;
 }
 

@@ -116,6 +116,9 @@ class ObjectReader {
                    std::string* out);
   bool read_id(std::string_view name, const boost::json::value& v, bool allow_integer,
                std::string* out);
+  // one_of, required or not: the value when present and allowed.
+  std::optional<std::string> one_of_value(std::string_view name, bool required,
+                                          std::initializer_list<std::string_view> allowed);
   ObjectReader& optional_id(std::string_view name, bool allow_integer,
                             std::optional<std::string>* out);
 

@@ -105,11 +105,14 @@ std::string text_string(const json::object& text, std::string_view name, std::st
 }  // namespace
 
 void LedgerKeyResolver::resolve(std::string_view key, Done done) const {
-  if (constant_time_equal(key, bootstrap_key_)) return done(bootstrap_);
-  if (!is_well_formed_api_key(key)) return done(std::nullopt);
+  if (constant_time_equal(key, bootstrap_key_)) return done(KeyResolution::found(bootstrap_));
+  if (!is_well_formed_api_key(key)) return done(KeyResolution::unknown());
   const ApiKeyHash hash = key_hash(key);
   const Id128 id = api_key_ledger_id(hash);
-  if (auto hit = cache_->find(id)) return done(std::move(hit->principal));
+  if (auto hit = cache_->find(id)) {
+    if (!hit->principal) return done(KeyResolution::unknown());
+    return done(KeyResolution::found(std::move(*hit->principal)));
+  }
 
   Command c = read_command(CommandKind::api_key_get);
   c.body.read.id = id;
@@ -117,18 +120,20 @@ void LedgerKeyResolver::resolve(std::string_view key, Done done) const {
   std::string kid = key_id(hash);
   link_->submit(
       {c}, [link, cache = cache_, id, kid, done = std::move(done)](client::SubmitResult r) mutable {
-        if (r.status != Result::ok || r.replies.size() != 1) return done(std::nullopt);
+        if (r.status != Result::ok || r.replies.size() != 1) {
+          return done(KeyResolution::unavailable());
+        }
         const Reply& reply = r.replies[0];
         if (reply.result == Result::not_found) {
           cache->put(id, std::nullopt);
-          return done(std::nullopt);
+          return done(KeyResolution::unknown());
         }
-        if (reply.result != Result::ok) return done(std::nullopt);
+        if (reply.result != Result::ok) return done(KeyResolution::unavailable());
         ReplyData d = reply_data(reply);
         std::optional<Role> role = role_of(d.detail);
         if (d.state == 0 || !role) {  // revoked
           cache->put(id, std::nullopt);
-          return done(std::nullopt);
+          return done(KeyResolution::unknown());
         }
         Principal p;
         p.role = *role;
@@ -140,16 +145,20 @@ void LedgerKeyResolver::resolve(std::string_view key, Done done) const {
         q.ids = {text_key("api_key", kid)};
         link->query(std::move(q), [cache, id, p, merchant, store,
                                    done = std::move(done)](client::QueryResult t) mutable {
-          // Without the text the core ids stand in: for numeric ids they are the ids.
-          json::object text;
-          if (t.status == Result::ok && t.rows.size() == 1) text = parse_text(t.rows[0].text);
+          // A tenant key whose text cannot be read now would get the wrong
+          // tenant ids (the decimal core ids): unavailable, not a guess.
+          if (t.status != Result::ok || t.rows.size() != 1) {
+            return done(KeyResolution::unavailable());
+          }
+          // Without a text the core ids stand in: for numeric ids they are the ids.
+          json::object text = parse_text(t.rows[0].text);
           if (p.role == Role::merchant || p.role == Role::store) {
             p.merchant_id = text_string(text, "merchant_id", std::to_string(merchant));
           }
           if (p.role == Role::store)
             p.store_id = text_string(text, "store_id", std::to_string(store));
-          if (t.status == Result::ok) cache->put(id, p);
-          done(std::move(p));
+          cache->put(id, p);
+          done(KeyResolution::found(std::move(p)));
         });
       });
 }

@@ -7,8 +7,10 @@
 // merchant and store id strings (without a text: their decimal core ids).
 // Answers are cached for a few seconds, unknown keys too, so that a flood of
 // requests with one key costs one ledger read per TTL; the cache is bounded.
-// A ledger that does not answer makes the key unknown for this request only
-// (not cached).
+// A ledger that does not answer (or whose key text cannot be read) resolves
+// to KeyStatus::unavailable, which the router answers 503: never cached, and
+// never a 401 for a key that may well be good. The bootstrap key needs no
+// ledger and keeps working.
 #pragma once
 
 #include <chrono>

@@ -90,7 +90,12 @@ static_assert(http_limits_default.pipeline_depth_max >= 1 &&
 static_assert(http_limits_default.header_timeout_ms < http_limits_default.idle_timeout_ms,
               "a dribbled header must time out before an idle connection");
 static_assert(linger_ms < http_limits_default.header_timeout_ms);
+// Filtered lists (GET /v1/recharges?state=) scan at most this many stored
+// rows per request; a page may then hold fewer than ?limit= items and still
+// carry a next_cursor.
+inline constexpr uint32_t list_scan_rows_max = 10 * list_limit_max;
 static_assert(list_limit_default <= list_limit_max);
+static_assert(list_scan_rows_max >= list_limit_max);
 static_assert(cursor_text_length_max < target_length_max);
 static_assert(id_length_max < target_length_max);
 

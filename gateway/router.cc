@@ -492,18 +492,24 @@ const RouteSpec* Router::handle(BeastRequest raw, Done done) const {
                     unauthenticated("missing or malformed 'Authorization: Bearer <key>' header")));
     return route;
   }
-  keys_->resolve(*key, [this, req, done, route](std::optional<Principal> principal) mutable {
-    if (!principal) {
+  keys_->resolve(*key, [this, req, done, route](KeyResolution found) mutable {
+    if (found.status == KeyStatus::unavailable) {
+      done(route, error_response(unavailable("API keys cannot be read now (ledger server "
+                                             "unreachable); retry")));
+      return;
+    }
+    if (!found.known()) {
       done(route, error_response(unauthenticated("unknown API key")));
       return;
     }
-    bool allowed = route->id == RouteId::metrics ? true : role_allowed(*route, principal->role);
+    const Principal& principal = found.principal;
+    bool allowed = route->id == RouteId::metrics ? true : role_allowed(*route, principal.role);
     if (!allowed) {
-      done(route, error_response(forbidden("role '" + std::string(role_name(principal->role)) +
+      done(route, error_response(forbidden("role '" + std::string(role_name(principal.role)) +
                                            "' may not call " + route_label(*route))));
       return;
     }
-    req->principal = std::move(*principal);
+    req->principal = std::move(found.principal);
     authorized(std::move(req), done);
   });
   return route;

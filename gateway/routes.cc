@@ -27,6 +27,7 @@ constexpr std::array<RouteSpec, route_count> kRoutes = {{
   {RouteId::store_put, U, "/v1/merchants/{merchant_id}/stores/{store_id}", K, kP | kM, "", 200, "Create or update a store"},
   {RouteId::stores_nearby, G, "/v1/stores/nearby", K, kAnyRole, "lat,lon,limit", 200, "Stores nearest a point"},
   {RouteId::member_create, O, "/v1/members", K, kP | kS, "", 201, "Register a member"},
+  {RouteId::members_list, G, "/v1/members", K, kP, "limit,cursor", 200, "List members (SPEC A5)"},
   {RouteId::member_get, G, "/v1/members/{member_id}", K, kP | kS, "", 200, "Read a member"},
   {RouteId::member_by_phone, G, "/v1/members/by-phone/{phone}", K, kP | kS, "", 200, "Find a member by phone"},
   {RouteId::member_wallet_put, U, "/v1/members/{member_id}/wallet", K, kP, "", 200, "Enable or disable a member's wallet"},
@@ -37,6 +38,7 @@ constexpr std::array<RouteSpec, route_count> kRoutes = {{
   {RouteId::recharge_methods_list, G, "/v1/recharge/methods", K, kP | kS, "", 200, "Recharge methods and guidance"},
   {RouteId::recharge_method_put, U, "/v1/recharge/methods/{method_id}", K, kP, "", 200, "Create or update a recharge method"},
   {RouteId::recharge_create, O, "/v1/recharges", K, kP | kS, "", 201, "Create a recharge order"},
+  {RouteId::recharges_list, G, "/v1/recharges", K, kP, "state,limit,cursor", 200, "List recharge orders, optionally by state (SPEC A5)"},
   {RouteId::recharge_get, G, "/v1/recharges/{recharge_id}", K, kP | kS, "", 200, "Read a recharge order"},
   {RouteId::recharge_confirm, O, "/v1/recharges/{recharge_id}/confirm", K, kP, "", 200, "Confirm a recharge (cash or manual)"},
   {RouteId::payment_create, O, "/v1/payments", K, kP | kS, "", 201, "Pay from the wallet"},
@@ -55,6 +57,7 @@ constexpr std::array<RouteSpec, route_count> kRoutes = {{
   {RouteId::withdrawal_approve, O, "/v1/withdrawals/{withdrawal_id}/approve", K, kP, "", 200, "Approve a withdrawal"},
   {RouteId::withdrawal_reject, O, "/v1/withdrawals/{withdrawal_id}/reject", K, kP, "", 200, "Reject a withdrawal"},
   {RouteId::voucher_batch_create, O, "/v1/voucher-batches", K, kP, "", 201, "Create a voucher batch (codes shown once)"},
+  {RouteId::voucher_batches_list, G, "/v1/voucher-batches", K, kP | kM, "merchant_id,limit,cursor", 200, "List voucher batches, all or of one merchant (SPEC A5)"},
   {RouteId::voucher_batch_get, G, "/v1/voucher-batches/{batch_id}", K, kP | kM, "", 200, "Voucher batch status"},
   {RouteId::voucher_batch_void, O, "/v1/voucher-batches/{batch_id}/void", K, kP, "", 200, "Void a voucher batch"},
   {RouteId::voucher_redeem, O, "/v1/vouchers/redeem", K, kP | kM | kT, "", 200, "Redeem a paper voucher at a store"},
@@ -141,9 +144,9 @@ void MemoryKeyResolver::add(std::string key, Principal principal) {
 void MemoryKeyResolver::resolve(std::string_view key, Done done) const {
   auto it = keys_.find(std::string(key));
   if (it == keys_.end()) {
-    done(std::nullopt);
+    done(KeyResolution::unknown());
   } else {
-    done(it->second);
+    done(KeyResolution::found(it->second));
   }
 }
 

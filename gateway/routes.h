@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace coffer::gateway {
 
@@ -62,6 +63,7 @@ enum class RouteId : uint16_t {
   store_put,
   stores_nearby,
   member_create,
+  members_list,
   member_get,
   member_by_phone,
   member_wallet_put,
@@ -72,6 +74,7 @@ enum class RouteId : uint16_t {
   recharge_methods_list,
   recharge_method_put,
   recharge_create,
+  recharges_list,
   recharge_get,
   recharge_confirm,
   payment_create,
@@ -90,6 +93,7 @@ enum class RouteId : uint16_t {
   withdrawal_approve,
   withdrawal_reject,
   voucher_batch_create,
+  voucher_batches_list,
   voucher_batch_get,
   voucher_batch_void,
   voucher_redeem,
@@ -129,13 +133,28 @@ struct Principal {
   std::string key_id;  // for logs; never the key itself
 };
 
+// What resolving a key found. `unavailable`: the keys could not be read (the
+// ledger is unreachable), which the router answers 503 UNAVAILABLE (retry)
+// rather than 401: the key may be perfectly good.
+enum class KeyStatus : uint8_t { known, unknown, unavailable };
+
+struct KeyResolution {
+  KeyStatus status = KeyStatus::unknown;
+  Principal principal;  // meaningful when known
+
+  static KeyResolution found(Principal p) { return {KeyStatus::known, std::move(p)}; }
+  static KeyResolution unknown() { return {KeyStatus::unknown, {}}; }
+  static KeyResolution unavailable() { return {KeyStatus::unavailable, {}}; }
+  bool known() const { return status == KeyStatus::known; }
+};
+
 // Resolves an API key to its principal. May answer from another thread and
 // later (keys live in the ledger); `done` is called exactly once, and the
 // route's handler then runs on that thread.
 class KeyResolver {
  public:
   virtual ~KeyResolver() = default;
-  using Done = std::function<void(std::optional<Principal>)>;
+  using Done = std::function<void(KeyResolution)>;
   virtual void resolve(std::string_view key, Done done) const = 0;
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/assert.h"
 #include "core/crc32c.h"
@@ -46,30 +48,47 @@ uint16_t get_be16(const std::byte* p) {
   return static_cast<uint16_t>((static_cast<uint32_t>(p[0]) << 8) | static_cast<uint32_t>(p[1]));
 }
 
-// Newest first in ascending key order: the sequence and ordinal are inverted.
+// History entries are appended in (seq, ordinal) order: every transaction
+// writes fresh pages at the end of the tree instead of dirtying one page per
+// account it touches. Each entry points at its account's previous entry; the
+// newest entry of each account is in `history_heads`.
 struct HistoryKey {
   std::byte b[kHistoryKeySize];
-  HistoryKey(uint64_t account_id, uint64_t seq, uint32_t ordinal) {
-    put_be64(b, account_id);
-    put_be64(b + 8, ~seq);
-    put_be32(b + 16, ~ordinal);
+  HistoryKey(uint64_t seq, uint32_t ordinal) {
+    put_be64(b, seq);
+    put_be32(b + 8, ordinal);
   }
 };
 
 // The stored value of a history entry (host byte order, fixed layout).
 struct HistoryValue {
+  uint64_t account_id;
   uint64_t time_us;
   int64_t amount;
   int64_t balance_after;
   int64_t debits_pending_after;
   int64_t credits_pending_after;
   Id128 ref;
+  uint64_t prev_seq;  // the account's previous entry; 0: none
+  uint32_t prev_ordinal;
   uint16_t kind;
   uint16_t code;
   uint32_t asset;
+  uint32_t reserved;
 };
 static_assert(sizeof(HistoryValue) == kHistoryValueSize);
 static_assert(std::is_trivially_copyable_v<HistoryValue>);
+
+struct HistoryHeadKey {
+  std::byte b[kHistoryHeadKeySize];
+  explicit HistoryHeadKey(uint64_t account_id) { put_be64(b, account_id); }
+};
+struct HistoryHead {  // the account's newest entry
+  uint64_t seq;
+  uint32_t ordinal;
+  uint32_t reserved;
+};
+static_assert(sizeof(HistoryHead) == kHistoryHeadValueSize);
 
 struct RecordKey {
   std::byte b[kRecordKeySize];
@@ -210,6 +229,13 @@ bool read_pod(const MDB_val& v, T* out) {
   return true;
 }
 
+// History rows are kept for member wallet/points accounts and engine accounts
+// (binary-protocol clients read those); not for the other domain accounts.
+bool history_wanted(uint64_t account_id, AccountKind kind) {
+  return account_id < domain_account_id_min || kind == AccountKind::member_wallet ||
+         kind == AccountKind::member_points;
+}
+
 bool is_transfer_kind(EffectKind k) {
   switch (k) {
     case EffectKind::transfer_posted:
@@ -233,6 +259,7 @@ struct StateStore::Impl {
   std::unique_ptr<lmdb::Env> env;
   MDB_dbi meta = 0;
   MDB_dbi history = 0;
+  MDB_dbi history_heads = 0;
   MDB_dbi records = 0;
   MDB_dbi image = 0;
   MDB_dbi texts = 0;
@@ -242,12 +269,36 @@ struct StateStore::Impl {
   MDB_dbi gifts = 0;
   MDB_dbi withdrawals = 0;
   MDB_dbi withdrawal_ids = 0;
-  // One transaction's puts, sorted before they go in (writer only).
+  // One transaction's puts (writer only): history in key order as produced,
+  // records sorted before they go in.
   std::vector<std::pair<HistoryKey, HistoryValue>> history_puts;
+  // Account -> its first and newest entries of this transaction (indexes in history_puts).
+  struct TxnHead {
+    uint32_t first;
+    uint32_t last;
+  };
+  std::unordered_map<uint64_t, TxnHead> txn_heads;
+  std::vector<std::pair<uint64_t, TxnHead>> heads_sorted;  // scratch
   std::vector<std::pair<RecordKey, const Effect*>> record_puts;
   std::vector<const StoredText*> text_puts;  // one transaction's texts, sorted by key
   std::vector<std::byte> text_value;         // scratch for put_text (writer only)
+  // Domain accounts whose history nobody reads (system and merchant settlement
+  // accounts: every payment touches them; settlement reports come from core).
+  // Writer only; rebuilt from `accounts` at open. Member accounts and engine
+  // accounts (< domain_account_id_min) are not in it: they keep their history.
+  std::unordered_set<uint64_t> no_history;
 
+  bool keeps_history(uint64_t account_id) const {
+    return account_id < domain_account_id_min || !no_history.contains(account_id);
+  }
+  Status load_no_history(lmdb::Txn& txn);
+
+  // Queues a history entry, linked to the account's previous entry of this
+  // transaction (the links to older ones are set by put_history).
+  void add_history(const HistoryKey& key, HistoryValue v);
+  // Links each account's first entry of the transaction to its stored head,
+  // appends the entries and moves the heads.
+  Status put_history(lmdb::Txn& txn);
   Status put_sorted(lmdb::Txn& txn);
   // Writer, inside the batch's write transaction. The domain indexes are put
   // at once (not sorted): they are rare next to balance changes, and a gift or
@@ -308,6 +359,8 @@ Status StateStore::Impl::put_account(lmdb::Txn& txn, const Effect& e) {
   v.kind = static_cast<uint16_t>(e.account.kind);
   Status s = lmdb::put(txn, accounts, lmdb::val(key.b, sizeof key.b), lmdb::val(&v, sizeof v));
   if (!s.ok()) return s;
+  if (!history_wanted(e.account.account_id, e.account.kind))
+    no_history.insert(e.account.account_id);
   if (e.account.kind == AccountKind::member_wallet ||
       e.account.kind == AccountKind::member_points) {
     const MemberAccountKey mk(e.account.user_data, e.asset);
@@ -331,6 +384,27 @@ Status StateStore::Impl::member_of(lmdb::Txn& txn, uint64_t account_id, uint64_t
   if (kind == AccountKind::member_wallet || kind == AccountKind::member_points) {
     *member_id = av.user_data;
   }
+  return Status();
+}
+
+Status StateStore::Impl::load_no_history(lmdb::Txn& txn) {
+  no_history.clear();
+  lmdb::Cursor cur;
+  Status s = cur.open(txn, accounts);
+  if (!s.ok()) return s;
+  const AccountKey start(domain_account_id_min);
+  MDB_val k = lmdb::val(start.b, sizeof start.b), v;
+  int rc = cur.get(&k, &v, MDB_SET_RANGE);
+  for (; rc == MDB_SUCCESS; rc = cur.get(&k, &v, MDB_NEXT)) {
+    AccountValue av;
+    if (k.mv_size != kAccountKeySize || !read_pod(v, &av)) {
+      return Status(StatusCode::corruption, "accounts: bad key or value size");
+    }
+    const uint64_t account_id = get_be64(static_cast<const std::byte*>(k.mv_data));
+    if (!history_wanted(account_id, static_cast<AccountKind>(av.kind)))
+      no_history.insert(account_id);
+  }
+  if (rc != MDB_NOTFOUND) return lmdb::status_from(rc, "accounts cursor");
   return Status();
 }
 
@@ -391,21 +465,71 @@ Status StateStore::Impl::move_withdrawal(lmdb::Txn& txn, const Effect& e, uint8_
   return lmdb::put(txn, withdrawal_ids, ik, lmdb::val(&where, sizeof where));
 }
 
+void StateStore::Impl::add_history(const HistoryKey& key, HistoryValue v) {
+  const auto index = static_cast<uint32_t>(history_puts.size());
+  auto [it, first] = txn_heads.try_emplace(v.account_id, TxnHead{index, index});
+  if (!first) {  // the previous entry is in this transaction
+    const HistoryKey& prev = history_puts[it->second.last].first;
+    v.prev_seq = get_be64(prev.b);
+    v.prev_ordinal = get_be32(prev.b + 8);
+    it->second.last = index;
+  }  // else put_history() links it to the stored head
+  history_puts.push_back({key, v});
+}
+
+Status StateStore::Impl::put_history(lmdb::Txn& txn) {
+  if (history_puts.empty()) return Status();
+  // Keys only grow (seq > last applied): appended, pages filled completely.
+  lmdb::Cursor cur;
+  Status s = cur.open(txn, history);
+  if (!s.ok()) return s;
+  // Heads in account order: neighbouring pages of history_heads, each read
+  // and moved with one descent. The first entry of an account in this
+  // transaction links to the stored head (none: prev_seq 0).
+  heads_sorted.assign(txn_heads.begin(), txn_heads.end());
+  std::sort(heads_sorted.begin(), heads_sorted.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+  lmdb::Cursor heads;
+  if (!(s = heads.open(txn, history_heads)).ok()) return s;
+  for (const auto& [account_id, th] : heads_sorted) {
+    const HistoryHeadKey hk(account_id);
+    MDB_val k = lmdb::val(hk.b, sizeof hk.b), v;
+    int rc = heads.get(&k, &v, MDB_SET_KEY);
+    HistoryHead head{};
+    if (rc == MDB_SUCCESS && !read_pod(v, &head)) {
+      return Status(StatusCode::corruption, "history_heads: bad value size");
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::status_from(rc, "history_heads");
+    HistoryValue& first = history_puts[th.first].second;
+    first.prev_seq = head.seq;
+    first.prev_ordinal = head.ordinal;
+    const HistoryKey& newest = history_puts[th.last].first;
+    head.seq = get_be64(newest.b);
+    head.ordinal = get_be32(newest.b + 8);
+    k = lmdb::val(hk.b, sizeof hk.b);
+    v = lmdb::val(&head, sizeof head);
+    rc = mdb_cursor_put(heads.raw(), &k, &v, rc == MDB_SUCCESS ? MDB_CURRENT : 0);
+    if (rc != MDB_SUCCESS) return lmdb::status_from(rc, "history_heads put");
+  }
+  for (const auto& [key, value] : history_puts) {
+    MDB_val k = lmdb::val(key.b, sizeof key.b), v = lmdb::val(&value, sizeof value);
+    const int rc = mdb_cursor_put(cur.raw(), &k, &v, MDB_APPEND);
+    if (rc != MDB_SUCCESS) return lmdb::status_from(rc, "history append");
+  }
+  return Status();
+}
+
 Status StateStore::Impl::put_sorted(lmdb::Txn& txn) {
   Impl& im = *this;
   auto by_key = [](const auto& a, const auto& b) {
     return std::memcmp(a.first.b, b.first.b, sizeof a.first.b) < 0;
   };
-  std::sort(im.history_puts.begin(), im.history_puts.end(), by_key);
   std::sort(im.record_puts.begin(), im.record_puts.end(), by_key);
-  for (const auto& [key, value] : im.history_puts) {
-    Status s =
-        lmdb::put(txn, im.history, lmdb::val(key.b, sizeof key.b), lmdb::val(&value, sizeof value));
-    if (!s.ok()) return s;
-  }
+  Status s = put_history(txn);
+  if (!s.ok()) return s;
   for (const auto& [key, effect] : im.record_puts) {
-    Status s = lmdb::put(txn, im.records, lmdb::val(key.b, sizeof key.b),
-                         lmdb::val(effect, sizeof *effect));
+    s = lmdb::put(txn, im.records, lmdb::val(key.b, sizeof key.b),
+                  lmdb::val(effect, sizeof *effect));
     if (!s.ok()) return s;
   }
   return Status();
@@ -532,6 +656,9 @@ Status StateStore::open_dbs() {
   if (!s.ok()) return s;
   if (!(s = lmdb::open_dbi(txn, "meta", MDB_CREATE, &impl_->meta)).ok()) return s;
   if (!(s = lmdb::open_dbi(txn, "history", MDB_CREATE, &impl_->history)).ok()) return s;
+  if (!(s = lmdb::open_dbi(txn, "history_heads", MDB_CREATE, &impl_->history_heads)).ok()) {
+    return s;
+  }
   if (!(s = lmdb::open_dbi(txn, "records", MDB_CREATE, &impl_->records)).ok()) return s;
   if (!(s = lmdb::open_dbi(txn, "image", MDB_CREATE, &impl_->image)).ok()) return s;
   const std::pair<const char*, MDB_dbi*> more[] = {
@@ -543,7 +670,7 @@ Status StateStore::open_dbs() {
       {"withdrawals", &impl_->withdrawals},
       {"withdrawal_ids", &impl_->withdrawal_ids},
   };
-  static_assert(4 + std::size(more) == kStateStoreDbCount);
+  static_assert(5 + std::size(more) == kStateStoreDbCount);
   for (const auto& [name, dbi] : more) {
     if (!(s = lmdb::open_dbi(txn, name, MDB_CREATE, dbi)).ok()) return s;
   }
@@ -578,6 +705,7 @@ Status StateStore::open_dbs() {
   if (found && !read_pod(v, &im)) {
     return Status(StatusCode::corruption, options_.dir + ": bad image record");
   }
+  if (!(s = impl_->load_no_history(txn)).ok()) return s;
   s = txn.commit();
   if (!s.ok()) return s;
   last_applied_seq_.store(applied);
@@ -609,12 +737,17 @@ void StateStore::log(const std::string& line) const {
 }
 
 Status StateStore::error() const {
+  // Per request (followers_healthy): no lock while healthy.
+  if (!failed_.load(std::memory_order_acquire)) return Status();
   std::lock_guard<std::mutex> l(queue_mu_);
   return error_;
 }
 
 void StateStore::fail_locked(const Status& s) {
-  if (error_.ok()) error_ = s;
+  if (error_.ok()) {
+    error_ = s;
+    failed_.store(true, std::memory_order_release);
+  }
   queue_.clear();
   queued_effect_count_ = 0;
   pending_image_.reset();
@@ -780,6 +913,7 @@ Status StateStore::apply_locked(std::vector<EffectBatch>& batches) {
   do {
     uint64_t applied = last_applied_seq_.load();
     im.history_puts.clear();
+    im.txn_heads.clear();
     im.record_puts.clear();
     im.text_puts.clear();
     std::unique_ptr<PendingImage> image;
@@ -812,7 +946,9 @@ Status StateStore::apply_locked(std::vector<EffectBatch>& batches) {
         // case); every kind without one is kept raw under records.
         switch (e.kind) {
           case EffectKind::balance_changed: {
+            if (!im.keeps_history(e.balance.account_id)) break;
             HistoryValue hv{};
+            hv.account_id = e.balance.account_id;
             hv.time_us = e.time_us;
             hv.balance_after = e.balance.credits_posted - e.balance.debits_posted;
             hv.debits_pending_after = e.balance.debits_pending;
@@ -825,14 +961,20 @@ Status StateStore::apply_locked(std::vector<EffectBatch>& batches) {
               const int64_t a = transfer->transfer.amount;
               hv.amount = e.balance.account_id == transfer->transfer.debit_account_id ? -a : a;
             }
-            im.history_puts.push_back({HistoryKey(e.balance.account_id, e.seq, ordinal), hv});
+            im.add_history(HistoryKey(e.seq, ordinal), hv);
             history_count++;
             break;
           }
           default: {
-            if (is_transfer_kind(e.kind)) transfer = &e;
-            im.record_puts.push_back({RecordKey(e.kind, e.seq, ordinal), &e});
-            record_count++;
+            // Raw records only for what no other table holds: transfers live
+            // on in the history rows of their accounts, account_created in
+            // `accounts`.
+            if (is_transfer_kind(e.kind)) {
+              transfer = &e;
+            } else if (e.kind != EffectKind::account_created) {
+              im.record_puts.push_back({RecordKey(e.kind, e.seq, ordinal), &e});
+              record_count++;
+            }
             // Domain indexes: only these kinds and codes cost more than the record.
             if (e.kind == EffectKind::account_created) {
               s = im.put_account(txn, e);
@@ -967,29 +1109,43 @@ Status StateStore::Impl::last_applied(lmdb::Txn& txn, uint64_t* seq) const {
 
 Status StateStore::Impl::history_in(lmdb::Txn& txn, uint64_t account_id, HistoryCursor from,
                                     uint32_t limit, HistoryPage* page) const {
-  lmdb::Cursor cur;
-  Status s = cur.open(txn, history);
-  if (!s.ok()) return s;
-  // ~seq of the newest possible entry is 0: from the start, seek (account, 0, 0).
-  HistoryKey start(account_id, ~uint64_t{0}, ~uint32_t{0});
-  if (!from.at_start()) start = HistoryKey(account_id, from.seq, from.ordinal);
-  MDB_val k = lmdb::val(start.b, sizeof start.b), v;
-  int rc = cur.get(&k, &v, MDB_SET_RANGE);
-  while (rc == MDB_SUCCESS) {
-    const auto* kb = static_cast<const std::byte*>(k.mv_data);
-    if (k.mv_size != kHistoryKeySize || get_be64(kb) != account_id) break;
-    const uint64_t seq = ~get_be64(kb + 8);
-    const uint32_t ordinal = ~get_be32(kb + 16);
+  HistoryCursor at = from;
+  if (at.at_start()) {
+    const HistoryHeadKey hk(account_id);
+    MDB_val v;
+    bool found = false;
+    Status s = lmdb::get(txn, history_heads, lmdb::val(hk.b, sizeof hk.b), &v, &found);
+    if (!s.ok() || !found) return s;
+    HistoryHead head;
+    if (!read_pod(v, &head)) return Status(StatusCode::corruption, "history_heads: bad value size");
+    at = HistoryCursor{head.seq, head.ordinal};
+  }
+  page->entries.reserve(std::min<uint32_t>(limit, 64));
+  // Follow the account's chain, newest first: one descent per entry.
+  while (!at.at_start()) {
     if (page->entries.size() == limit) {
-      page->next = HistoryCursor{seq, ordinal};
+      page->next = at;
       break;
     }
+    const HistoryKey key(at.seq, at.ordinal);
+    MDB_val v;
+    bool found = false;
+    Status s = lmdb::get(txn, history, lmdb::val(key.b, sizeof key.b), &v, &found);
+    if (!s.ok()) return s;
     HistoryValue hv;
-    if (!read_pod(v, &hv)) return Status(StatusCode::corruption, "history: bad value size");
+    if (!found || !read_pod(v, &hv) || hv.account_id != account_id) {
+      // A cursor from elsewhere (another account, made up) ends the page; a
+      // broken link from the head is corruption.
+      if (from.at_start() || !page->entries.empty()) {
+        return Status(StatusCode::corruption,
+                      "history: broken chain at seq " + std::to_string(at.seq));
+      }
+      break;
+    }
     HistoryEntry& e = page->entries.emplace_back();
     e.account_id = account_id;
-    e.seq = seq;
-    e.ordinal = ordinal;
+    e.seq = at.seq;
+    e.ordinal = at.ordinal;
     e.time_us = hv.time_us;
     e.kind = static_cast<EffectKind>(hv.kind);
     e.code = hv.code;
@@ -999,9 +1155,8 @@ Status StateStore::Impl::history_in(lmdb::Txn& txn, uint64_t account_id, History
     e.debits_pending_after = hv.debits_pending_after;
     e.credits_pending_after = hv.credits_pending_after;
     e.ref = hv.ref;
-    rc = cur.get(&k, &v, MDB_NEXT);
+    at = HistoryCursor{hv.prev_seq, hv.prev_ordinal};
   }
-  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::status_from(rc, "history cursor");
   return Status();
 }
 

@@ -4,9 +4,11 @@
 // It applies committed effects in large write transactions on its own thread and
 // records the last applied sequence number in the same transaction, so a crash
 // leaves either all of a transaction or none of it. From the effects it keeps:
-//   history  every balance change of an account, newest first (SPEC M3)
-//   records  every other effect, keyed by kind and seq (settlement/admin lists);
-//            kinds it does not know are stored raw, so nothing is lost
+//   history  every balance change of a member or engine account, newest first
+//            (SPEC M3; not of system/merchant settlement accounts: nobody reads
+//            those, core reports settlement)
+//   records  effects no other table indexes, keyed by kind and seq; kinds it
+//            does not know are stored raw, so nothing is lost
 //   image    one state image of the core (Ledger::write_image) as of seq S, with
 //            its state hash, replaced atomically by the next checkpoint
 //   texts    the kept text of each key (core/command_text.h), listable by group
@@ -218,7 +220,9 @@ class StateStore {
   Status flush();
 
   // History of one account, newest first, at most `limit` (<= kHistoryPageLimitMax)
-  // entries from `from`. One read transaction, one cursor walk.
+  // entries from `from` (a cursor of another account: an empty page). One read
+  // transaction, one B-tree descent per entry. Empty for domain accounts other
+  // than member wallets/points (STATE_STORE.md).
   Status history(uint64_t account_id, HistoryCursor from, uint32_t limit, HistoryPage* page) const;
   // The texts under `keys` (nullopt: none), in the order of `keys`; at most
   // kTextsKeysMax keys. One read transaction.
@@ -237,12 +241,15 @@ class StateStore {
   // Withdrawals now in `state` (withdrawal_pending/approved/rejected) that
   // entered it after `after_seq`, oldest first, at most limit (<= kWithdrawalsPageLimitMax).
   Status withdrawals(uint8_t state, uint64_t after_seq, uint32_t limit, WithdrawalPage* page) const;
-  // Effects stored under `kind` with seq >= from_seq, oldest first, at most limit.
+  // Effects stored under `kind` with seq >= from_seq, oldest first, at most limit:
+  // kinds no other table indexes (not transfers, balance changes or
+  // account_created: those are in history and accounts).
   Status records(EffectKind kind, uint64_t from_seq, uint32_t limit,
                  std::vector<Effect>* out) const;
 
   uint64_t last_applied_seq() const { return last_applied_seq_.load(std::memory_order_acquire); }
   uint64_t image_seq() const { return image_seq_.load(std::memory_order_acquire); }
+  // The sticky error; ok (one atomic load, no lock) while healthy.
   Status error() const;
   StateStoreStats stats() const;
 
@@ -284,6 +291,7 @@ class StateStore {
   std::unique_ptr<PendingImage> pending_image_;  // GUARDED_BY(queue_mu_)
   bool stopping_ = false;                        // GUARDED_BY(queue_mu_)
   Status error_;                                 // GUARDED_BY(queue_mu_)
+  std::atomic<bool> failed_{false};              // set once, with error_: error()'s lock-free check
 
   // Writer side.
   std::mutex write_mu_;

@@ -1,7 +1,7 @@
 // LedgerKeyResolver against a real cofferd (subprocess): lookup by key hash,
 // the bootstrap key, tenant strings from the key's text, and the cache —
 // positive and negative answers kept for their TTL (driven by a fake clock),
-// bounded in size.
+// bounded in size; an unreachable ledger is "unavailable" (503), not "unknown".
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -65,10 +65,18 @@ class LedgerKeysTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  std::optional<Principal> resolve(const std::string& key) {
-    std::promise<std::optional<Principal>> p;
-    keys_->resolve(key, [&p](std::optional<Principal> r) { p.set_value(std::move(r)); });
+  KeyResolution resolve_status(const std::string& key) {
+    std::promise<KeyResolution> p;
+    keys_->resolve(key, [&p](KeyResolution r) { p.set_value(std::move(r)); });
     return p.get_future().get();
+  }
+  // The principal of a known key; nullopt for an unknown one. With the ledger
+  // up, never "unavailable".
+  std::optional<Principal> resolve(const std::string& key) {
+    KeyResolution r = resolve_status(key);
+    EXPECT_NE(r.status, KeyStatus::unavailable) << key;
+    if (!r.known()) return std::nullopt;
+    return r.principal;
   }
 
   Result submit(const Command& c, std::optional<CommandText> text) {
@@ -190,6 +198,28 @@ TEST_F(LedgerKeysTest, CacheIsBounded) {
     EXPECT_LE(keys_->cached(), 4u);
   }
   EXPECT_GE(keys_->cached(), 1u);
+}
+
+TEST_F(LedgerKeysTest, LedgerDownIsUnavailableNotUnknown) {
+  std::string cached = new_key();
+  ASSERT_EQ(set_key(cached, role_service, 0, 0, 1, false), Result::ok);
+  ASSERT_TRUE(resolve(cached));
+  std::string fresh = new_key();
+  ASSERT_EQ(set_key(fresh, role_service, 0, 0, 1, false), Result::ok);
+
+  ledger_.reset();  // SIGKILL: the ledger is gone
+  EXPECT_EQ(resolve_status(fresh).status, KeyStatus::unavailable);
+  EXPECT_EQ(resolve_status(new_key()).status, KeyStatus::unavailable);
+  // The bootstrap key needs no ledger; a cached answer holds for its TTL.
+  KeyResolution boot = resolve_status("bootstrap-secret");
+  ASSERT_TRUE(boot.known());
+  EXPECT_EQ(boot.principal.role, Role::platform);
+  EXPECT_TRUE(resolve_status(cached).known());
+  EXPECT_EQ(resolve_status("ck_live_short").status, KeyStatus::unknown);  // malformed stays 401
+  now_ += std::chrono::milliseconds(5'001);
+  EXPECT_EQ(resolve_status(cached).status, KeyStatus::unavailable);
+  // Unavailable answers are not cached.
+  EXPECT_EQ(keys_->cached(), 0u);
 }
 
 }  // namespace

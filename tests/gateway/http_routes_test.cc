@@ -170,6 +170,30 @@ TEST_F(RouterTest, EveryRouteEveryRole) {
   }
 }
 
+// Keys that cannot be read (the ledger is down) answer 503 UNAVAILABLE, not
+// 401: the key may be good, and the caller should retry.
+class UnavailableKeys final : public KeyResolver {
+ public:
+  void resolve(std::string_view key, Done done) const override {
+    if (key == "boot") return done(KeyResolution::found(Principal{Role::platform, "", "", "b"}));
+    done(KeyResolution::unavailable());
+  }
+};
+
+TEST(RouterKeys, UnreadableKeysAnswer503) {
+  UnavailableKeys keys;
+  Router router(&keys);
+  router.bind(RouteId::groups_list, [](const Request&, Responder respond) {
+    respond(json_response(200, boost::json::object{}));
+  });
+  Answer a = run(router, http::verb::get, "/v1/groups", "ck_live_whatever");
+  EXPECT_EQ(a.response.status, 503u);
+  EXPECT_EQ(error_code_of(a.response), "UNAVAILABLE");
+  EXPECT_EQ(run(router, http::verb::get, "/v1/groups", "boot").response.status, 200u);
+  // No key at all is still 401: nothing to look up.
+  EXPECT_EQ(run(router, http::verb::get, "/v1/groups").response.status, 401u);
+}
+
 TEST_F(RouterTest, MalformedAuthorizationHeaders) {
   for (std::string header : {"kp", "Basic kp", "Bearer", "Bearer ", "Bearer k p", "Bearerkp"}) {
     BeastRequest req{http::verb::get, "/v1/groups", 11};

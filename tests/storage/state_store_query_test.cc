@@ -277,6 +277,7 @@ class DomainStoreTest : public ::testing::Test {
     EffectBatch b;
     b.first_seq = b.last_seq = c.seq;
     b.effects.assign(sink.effects().begin(), sink.effects().end());
+    last_effects = b.effects;
     if (text && text_kept(r)) b.texts.push_back(StoredText{c.seq, c.id, 0, *text});
     Status s = store->submit(std::move(b));
     EXPECT_TRUE(s.ok()) << s.to_string();
@@ -350,6 +351,7 @@ class DomainStoreTest : public ::testing::Test {
   std::unique_ptr<StateStore> store;
   Ledger ledger;
   std::vector<Effect> effects;
+  std::vector<Effect> last_effects;  // of the last command run
   uint64_t seq = 0;
   uint64_t time_us = 1'700'000'000'000'000;
   uint64_t id_counter = 0;
@@ -404,6 +406,66 @@ TEST_F(DomainStoreTest, MemberHistoryByMemberAndAsset) {
   ASSERT_EQ(again.size(), wallet.size());
   EXPECT_EQ(again[0].amount, -200);
   EXPECT_EQ(member_history_all(kAlice, asset_points).size(), 2u);
+}
+
+// History rows only where someone reads them: member wallets/points (and
+// engine accounts, StateStoreTest.HistoryHasExactEntriesNewestFirst), not the
+// system and merchant settlement accounts every payment touches. The rule
+// survives a reopen (the writer rebuilds its account map from `accounts`).
+TEST_F(DomainStoreTest, HistoryOnlyForMemberAccounts) {
+  ok(test::make_merchant(next_id(), 7));
+  flush();
+  const uint64_t rows_before = store->stats().history_entries_written;
+  // The accounts each command changed, by whether they are Alice's.
+  auto changed = [&] {
+    std::vector<uint64_t> out;
+    for (const Effect& e : last_effects)
+      if (e.kind == EffectKind::balance_changed) out.push_back(e.balance.account_id);
+    return out;
+  };
+  const Id128 pay1 = next_id();
+  ok(test::make_payment(pay1, kAlice, 7, 1'200));
+  const std::vector<uint64_t> pay_accounts = changed();
+  ASSERT_EQ(pay_accounts.size(), 2u);  // Alice's wallet and the merchant's settlement
+  flush();
+  const auto alice = member_history_all(kAlice, asset_wallet, 100);
+  ASSERT_FALSE(alice.empty());
+  EXPECT_EQ(alice[0].amount, -1'200);
+  EXPECT_EQ(alice[0].balance_after, 20'000 - 1'200);
+  const uint64_t alice_wallet = alice[0].account_id;
+  uint64_t merchant = 0;
+  for (uint64_t a : pay_accounts)
+    if (a != alice_wallet) merchant = a;
+  ASSERT_NE(merchant, 0u);
+  ASSERT_GE(merchant, domain_account_id_min);
+  EXPECT_TRUE(testing::full_history(*store, merchant).empty());
+  EXPECT_EQ(store->stats().history_entries_written, rows_before + 1);  // Alice's row only
+
+  // A credit comes from a system (clearing) account: no rows for it either.
+  ok(make_money(CommandKind::member_credit, next_id(), kCarol, 500));
+  const std::vector<uint64_t> credit_accounts = changed();
+  flush();
+  const auto carol = member_history_all(kCarol, asset_wallet);
+  ASSERT_EQ(carol.size(), 1u);
+  uint64_t clearing = 0;
+  for (uint64_t a : credit_accounts)
+    if (a != carol[0].account_id) clearing = a;
+  ASSERT_NE(clearing, 0u);
+  EXPECT_TRUE(testing::full_history(*store, clearing).empty());
+
+  reopen();
+  ok(test::make_payment(next_id(), kAlice, 7, 300));
+  flush();
+  EXPECT_TRUE(testing::full_history(*store, merchant).empty());
+  EXPECT_TRUE(testing::full_history(*store, clearing).empty());
+  const auto again = member_history_all(kAlice, asset_wallet, 100);
+  ASSERT_EQ(again.size(), alice.size() + 1);
+  EXPECT_EQ(again[0].amount, -300);
+  EXPECT_EQ(again[1].ref, alice[0].ref);
+  // The transfers are not kept as raw records: their rows say it all.
+  std::vector<Effect> raw;
+  ASSERT_TRUE(store->records(EffectKind::transfer_posted, 0, 100, &raw).ok());
+  EXPECT_TRUE(raw.empty());
 }
 
 TEST_F(DomainStoreTest, GiftsBothDirectionsNewestFirstAndPaged) {

@@ -135,18 +135,44 @@ TEST(StateStoreTest, HistoryHasExactEntriesNewestFirst) {
   EXPECT_FALSE(store->history(kMember, {}, 0, &empty).ok());
   EXPECT_FALSE(store->history(kMember, {}, kHistoryPageLimitMax + 1, &empty).ok());
 
-  // Records by kind, oldest first.
+  // Transfers and account creations are not kept raw: the history rows and
+  // the account index hold them (records are for kinds nothing else indexes).
   std::vector<Effect> recs;
-  ASSERT_TRUE(store->records(EffectKind::transfer_posted, 0, 100, &recs).ok());
-  ASSERT_EQ(recs.size(), 2u);
-  EXPECT_EQ(recs[0].seq, 4u);
-  EXPECT_EQ(recs[1].transfer.transfer_id, id(11));
-  ASSERT_TRUE(store->records(EffectKind::account_created, 2, 100, &recs).ok());
-  ASSERT_EQ(recs.size(), 2u);  // seqs 2 and 3
-  EXPECT_EQ(recs[0].account.account_id, kClearing);
-  ASSERT_TRUE(store->records(EffectKind::grant_matured, 0, 100, &recs).ok());
-  ASSERT_EQ(recs.size(), 1u);
-  EXPECT_EQ(recs[0].transfer.amount, 50);
+  for (EffectKind k : {EffectKind::transfer_posted, EffectKind::account_created,
+                       EffectKind::grant_matured, EffectKind::balance_changed}) {
+    ASSERT_TRUE(store->records(k, 0, 100, &recs).ok());
+    EXPECT_TRUE(recs.empty()) << int(k);
+  }
+  EXPECT_EQ(store->stats().records_written, 0u);
+  // The clearing account (an engine account) keeps its history too.
+  auto clearing = testing::full_history(*store, kClearing, 2);
+  ASSERT_EQ(clearing.size(), 3u);  // recharge, grant created, grant matured
+  EXPECT_EQ(clearing[2].amount, -100);
+  EXPECT_EQ(clearing[2].ref, id(10));
+}
+
+// Cursors are positions of entries of one account: a cursor of another
+// account, or of no entry, gives an empty page rather than foreign entries.
+TEST(StateStoreTest, HistoryCursorOfAnotherAccountGivesNothing) {
+  TempDir dir;
+  Scenario sc;
+  auto store = open_store(dir.path());
+  for (auto& b : sc.batches)
+    ASSERT_TRUE(store->submit(b).ok());
+  ASSERT_TRUE(store->flush().ok());
+  HistoryPage member;
+  ASSERT_TRUE(store->history(kMember, {}, 1, &member).ok());
+  ASSERT_FALSE(member.next.at_start());
+  HistoryPage page;
+  ASSERT_TRUE(store->history(kMerchant, member.next, 10, &page).ok());
+  EXPECT_TRUE(page.entries.empty());
+  EXPECT_TRUE(page.next.at_start());
+  ASSERT_TRUE(store->history(kMember, HistoryCursor{1234, 0}, 10, &page).ok());
+  EXPECT_TRUE(page.entries.empty());
+  // The member's own cursor continues where the first page stopped.
+  ASSERT_TRUE(store->history(kMember, member.next, 10, &page).ok());
+  ASSERT_EQ(page.entries.size(), 5u);
+  EXPECT_LT(page.entries[0].seq, member.entries[0].seq);
 }
 
 TEST(StateStoreTest, SurvivesReopenAndSkipsReFedBatches) {
@@ -203,6 +229,31 @@ TEST(StateStoreTest, UnknownEffectKindsAreKeptRaw) {
   EXPECT_EQ(std::memcmp(&got[3], &b.effects[5], sizeof(Effect)), 0);
   ASSERT_TRUE(store->records(static_cast<EffectKind>(201), 0, 100, &got).ok());
   EXPECT_TRUE(got.empty());
+
+  // Next to indexed kinds in one command: only the unindexed ones are raw.
+  EffectBatch mixed;
+  mixed.first_seq = mixed.last_seq = 4;
+  Effect created{};
+  created.seq = 4;
+  created.kind = EffectKind::account_created;
+  created.account.account_id = 77;
+  created.account.kind = AccountKind::channel_clearing;
+  Effect flags = created;
+  flags.kind = EffectKind::account_flags;
+  flags.account.flags = account_flag_frozen;
+  Effect unknown = created;
+  unknown.kind = static_cast<EffectKind>(200);
+  mixed.effects = {created, flags, unknown};
+  ASSERT_TRUE(store->submit(mixed).ok());
+  ASSERT_TRUE(store->flush().ok());
+  ASSERT_TRUE(store->records(EffectKind::account_created, 0, 100, &got).ok());
+  EXPECT_TRUE(got.empty());
+  ASSERT_TRUE(store->records(EffectKind::account_flags, 0, 100, &got).ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].account.flags, account_flag_frozen);
+  ASSERT_TRUE(store->records(static_cast<EffectKind>(200), 4, 100, &got).ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, 4u);
 }
 
 // Random traffic: many batches per transaction, and the history of every
@@ -463,6 +514,8 @@ TEST(StateStoreTest, MapFullIsStickyAndNothingPartial) {
   {
     std::unique_ptr<StateStore> store;
     ASSERT_TRUE(StateStore::open(o, &store).ok());
+    EXPECT_TRUE(store->error().ok());
+    EXPECT_FALSE(store->stats().failed);
     Status s;
     for (auto& b : batches) {
       s = store->submit(b);
@@ -471,6 +524,7 @@ TEST(StateStoreTest, MapFullIsStickyAndNothingPartial) {
     if (s.ok()) s = store->flush();
     ASSERT_EQ(s.code(), StatusCode::no_space) << s.to_string();
     EXPECT_EQ(store->error().code(), StatusCode::no_space);
+    EXPECT_TRUE(store->stats().failed);
     EXPECT_EQ(store->submit(batches.back()).code(), StatusCode::no_space);
     EXPECT_EQ(store->flush().code(), StatusCode::no_space);
     applied = store->last_applied_seq();

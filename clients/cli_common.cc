@@ -1,0 +1,282 @@
+#include "clients/cli_common.h"
+
+#include <time.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <cstdio>
+#include <future>
+#include <string_view>
+
+namespace coffer::cli {
+
+int Context::connect() {
+  if (client) return exit_ok;
+  client::ConnectStatus st = client::Client::connect(options, &client);
+  if (!st.ok()) {
+    std::fprintf(stderr, "coffer: %s:%u: %s\n", options.host.c_str(), unsigned(options.port),
+                 st.message.c_str());
+    return st.result == Result::unauthenticated ? exit_refused : exit_unavailable;
+  }
+  return exit_ok;
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "coffer: %s (see coffer --help)\n", message.c_str());
+  return exit_usage;
+}
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t start = 0; !list.empty() && start <= list.size();) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+namespace {
+template <typename T>
+bool parse_number(const std::string& text, T* out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return !text.empty() && ec == std::errc() && ptr == end;
+}
+}  // namespace
+
+bool parse_i64(const std::string& text, int64_t* out) {
+  return parse_number(text, out);
+}
+bool parse_u32(const std::string& text, uint32_t* out) {
+  return parse_number(text, out);
+}
+bool parse_u64(const std::string& text, uint64_t* out) {
+  return parse_number(text, out);
+}
+bool parse_amount(const std::string& text, int64_t* out) {
+  return parse_number(text, out) && *out > 0;
+}
+bool parse_member_id(const std::string& text, uint64_t* out) {
+  return parse_number(text, out) && *out != 0;
+}
+
+// RFC 3339: 2026-01-02T03:04:05[.ffffff](Z|+hh:mm|-hh:mm) -> microseconds since the epoch.
+bool parse_rfc3339_us(const std::string& text, uint64_t* out_us) {
+  int year, mon, day, hour, min, sec, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min,
+                  &sec, &consumed) != 6) {
+    return false;
+  }
+  std::string_view rest(text.c_str() + consumed);
+  uint64_t frac_us = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    size_t i = 1;
+    uint64_t scale = 100000;
+    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
+      frac_us += uint64_t(rest[i] - '0') * scale;
+      scale /= 10;
+      i++;
+    }
+    if (i == 1) return false;
+    rest.remove_prefix(i);
+  }
+  int64_t offset_s = 0;
+  if (rest == "Z" || rest == "z") {
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int oh = 0, om = 0;
+    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) return false;
+    offset_s = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
+  } else {
+    return false;
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return false;
+  tm t{};
+  t.tm_year = year - 1900;
+  t.tm_mon = mon - 1;
+  t.tm_mday = day;
+  t.tm_hour = hour;
+  t.tm_min = min;
+  t.tm_sec = sec;
+  const int64_t epoch_s = int64_t(timegm(&t)) - offset_s;
+  if (epoch_s < 0) return false;
+  *out_us = uint64_t(epoch_s) * 1'000'000 + frac_us;
+  return true;
+}
+
+std::string rfc3339_us(uint64_t time_us) {
+  if (time_us == 0) return "";
+  const time_t s = time_t(time_us / 1'000'000);
+  tm t{};
+  gmtime_r(&s, &t);
+  char buf[96];
+  // As the gateway formats times: the fraction only when there is one.
+  if (time_us % 1'000'000 == 0) {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1,
+                  t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+  } else {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", t.tm_year + 1900,
+                  t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                  unsigned(time_us % 1'000'000));
+  }
+  return buf;
+}
+
+namespace {
+int call_failure(Result status) {
+  std::fprintf(stderr, "coffer: %s (%u)\n", std::string(result_name(status)).c_str(),
+               unsigned(status));
+  return status == Result::unavailable ? exit_unavailable : exit_refused;
+}
+}  // namespace
+
+int submit(Context& ctx, const std::vector<Command>& commands,
+           const std::vector<CommandText>& texts, std::vector<Reply>* replies) {
+  if (int rc = ctx.connect(); rc != exit_ok) return rc;
+  std::promise<client::SubmitResult> done;
+  std::future<client::SubmitResult> result = done.get_future();
+  ctx.client->submit(commands, texts, [&done](client::SubmitResult r) { done.set_value(r); });
+  client::SubmitResult r = result.get();
+  if (r.status != Result::ok) return call_failure(r.status);
+  if (r.replies.size() != commands.size()) {
+    std::fprintf(stderr, "coffer: the server answered %zu replies to %zu commands\n",
+                 r.replies.size(), commands.size());
+    return exit_unavailable;
+  }
+  *replies = std::move(r.replies);
+  return exit_ok;
+}
+
+int call(Context& ctx, const Command& command, std::optional<CommandText> text, Reply* reply) {
+  std::vector<CommandText> texts;
+  if (text) {
+    text->index = 0;
+    texts.push_back(std::move(*text));
+  }
+  std::vector<Reply> replies;
+  if (int rc = submit(ctx, {command}, texts, &replies); rc != exit_ok) return rc;
+  *reply = replies[0];
+  return exit_ok;
+}
+
+int query(Context& ctx, const client::Query& q, client::QueryResult* out) {
+  if (int rc = ctx.connect(); rc != exit_ok) return rc;
+  *out = ctx.client->query_sync(q);
+  if (out->status != Result::ok) return call_failure(out->status);
+  return exit_ok;
+}
+
+std::vector<std::optional<std::string>> fetch_texts(Context& ctx, const std::vector<Id128>& keys) {
+  std::vector<std::optional<std::string>> texts(keys.size());
+  if (keys.empty() || ctx.connect() != exit_ok) return texts;
+  client::Query q;
+  q.kind = client::QueryKind::texts;
+  q.ids = keys;
+  client::QueryResult r = ctx.client->query_sync(q);
+  if (r.status != Result::ok) return texts;
+  for (size_t i = 0; i < keys.size() && i < r.rows.size(); i++)
+    texts[i] = r.rows[i].text;
+  return texts;
+}
+
+bool replayed(const Reply& reply) {
+  return (reply.flags & reply_flag_replayed) != 0;
+}
+
+int refused(Context& ctx, const Reply& reply, json::object details) {
+  if (reply.result == Result::points_rule) {
+    switch (reply_data(reply).detail) {
+      case points_rule_min:
+        details["rule"] = "min";
+        break;
+      case points_rule_balance:
+        details["rule"] = "balance";
+        break;
+      case points_rule_max_share:
+        details["rule"] = "max_share";
+        break;
+      default:
+        break;
+    }
+  }
+  const std::string name(result_name(reply.result));
+  if (ctx.json) {
+    json::object error;
+    error["code"] = name;
+    error["result"] = unsigned(reply.result);
+    for (auto& kv : details)
+      error[kv.key()] = kv.value();
+    if (replayed(reply)) error["replayed"] = true;
+    std::printf("%s\n", json::serialize(json::object{{"error", std::move(error)}}).c_str());
+  } else {
+    std::printf("error %s (%u)", name.c_str(), unsigned(reply.result));
+    for (auto& kv : details) {
+      const json::value& v = kv.value();
+      std::printf(" %s %s", std::string(kv.key()).c_str(),
+                  v.is_string() ? std::string(v.as_string()).c_str() : json::serialize(v).c_str());
+    }
+    std::printf("%s\n", replayed(reply) ? " [replayed]" : "");
+  }
+  return exit_refused;
+}
+
+namespace {
+
+std::string human(const json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  if (v.is_null()) return "-";
+  if (v.is_object()) {
+    std::string line;
+    for (auto& kv : v.as_object()) {
+      if (!line.empty()) line += ' ';
+      line += std::string(kv.key()) + " " + human(kv.value());
+    }
+    return line;
+  }
+  return json::serialize(v);
+}
+
+}  // namespace
+
+void print(const Context& ctx, const json::object& o) {
+  if (ctx.json) {
+    std::printf("%s\n", json::serialize(o).c_str());
+    return;
+  }
+  for (auto& kv : o) {
+    const json::value& v = kv.value();
+    if (v.is_array() && (v.as_array().empty() || v.as_array()[0].is_object())) {
+      if (v.as_array().empty()) std::printf("%s none\n", std::string(kv.key()).c_str());
+      for (const json::value& row : v.as_array())
+        std::printf("%s\n", human(row).c_str());
+      continue;
+    }
+    std::printf("%s %s\n", std::string(kv.key()).c_str(), human(v).c_str());
+  }
+}
+
+CommandText make_text(Id128 key, uint64_t group, const json::object& o) {
+  CommandText t;
+  t.key = key;
+  t.group = group;
+  t.text = json::serialize(o);
+  return t;
+}
+
+json::object parse_text(const std::optional<std::string>& text) {
+  if (!text) return {};
+  json::error_code ec;
+  json::value v = json::parse(*text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.as_object());
+}
+
+json::value string_or_null(const json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end() || !it->value().is_string()) return nullptr;
+  return it->value();
+}
+
+}  // namespace coffer::cli
