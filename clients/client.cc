@@ -449,6 +449,7 @@ void Client::State::reader_loop(int fd_read) {
       // The server answers in order: the reply must be the oldest frame's,
       // by request id and by kind (a query's answer is a query_reply).
       InFlight done;
+      bool wake = false;
       {
         std::lock_guard lock(mu);
         if (in_flight.empty() || in_flight.front().request_id != frame.header.request_id ||
@@ -458,8 +459,10 @@ void Client::State::reader_loop(int fd_read) {
         }
         done = std::move(in_flight.front());
         in_flight.pop_front();
+        // The sender waits for room only with calls pending.
+        wake = !pending.empty();
       }
-      cv.notify_all();
+      if (wake) cv.notify_all();
       if (done.query) {
         net::QueryAnswer answer;
         if (!net::decode_query_reply(frame.body, &answer)) {
@@ -546,9 +549,14 @@ void Client::State::enqueue(std::unique_ptr<Call> call) {
     complete(call, refused);
     return;
   }
+  // Wake the sender only when it can act on this call: it is waiting for
+  // work (nothing was pending) and has room for a frame, or must reconnect.
+  // Otherwise it is busy or waits for a reply, and takes this call with the
+  // others then: a wake-up per call costs a context switch per call.
+  const bool wake = pending.empty() && (!connected || in_flight.size() < in_flight_frames_max);
   pending.push_back(std::move(call));
   lock.unlock();
-  cv.notify_all();
+  if (wake) cv.notify_all();
 }
 
 void Client::submit(std::span<const Command> commands, Callback done) {

@@ -12,9 +12,10 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
@@ -96,6 +97,54 @@ struct HttpServer::Impl {
 
 namespace {
 
+// Whether a header of an answer is one the server itself writes.
+bool server_written_field(std::string_view name) {
+  return beast::iequals(name, "server") || beast::iequals(name, "connection") ||
+         beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+         beast::iequals(name, "content-type");
+}
+
+}  // namespace
+
+void append_response(unsigned version, const Response& r, bool keep_alive, std::string* out) {
+  // Beast's layout: status line, Server, the handler's headers, Connection,
+  // Content-Type (not for 204 and 304, which carry no body), Content-Length
+  // (always, 0 for those two, as Beast's prepare_payload writes it).
+  const bool has_body = r.status != 204 && r.status != 304;
+  const std::string_view reason = http::obsolete_reason(http::int_to_status(r.status));
+  char line[64];
+  int n = std::snprintf(line, sizeof line, "HTTP/%u.%u %u ", version / 10, version % 10, r.status);
+  out->append(line, static_cast<size_t>(n));
+  out->append(reason);
+  out->append("\r\nServer: coffer-gateway\r\n");
+  for (size_t i = 0; i < r.headers.size(); ++i) {
+    const auto& [name, value] = r.headers[i];
+    if (server_written_field(name)) continue;
+    // A name given twice: the last value stands (as fields::set would do).
+    bool later = false;
+    for (size_t j = i + 1; j < r.headers.size() && !later; ++j)
+      later = beast::iequals(r.headers[j].first, name);
+    if (later) continue;
+    out->append(name);
+    out->append(": ");
+    out->append(value);
+    out->append("\r\n");
+  }
+  if (version >= 11 && !keep_alive) out->append("Connection: close\r\n");
+  if (version < 11 && keep_alive) out->append("Connection: keep-alive\r\n");
+  if (has_body) {
+    out->append("Content-Type: ");
+    out->append(r.content_type);
+    out->append("\r\n");
+  }
+  n = std::snprintf(line, sizeof line, "Content-Length: %zu\r\n\r\n",
+                    has_body ? r.body.size() : size_t{0});
+  out->append(line, static_cast<size_t>(n));
+  if (has_body) out->append(r.body);
+}
+
+namespace {
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Strand = net::strand<net::io_context::executor_type>;
@@ -105,8 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
         limits_(server->options.limits),
         strand_(strand),
         socket_(std::move(socket)),
-        read_timer_(strand),
-        write_timer_(strand),
+        timer_(strand),
         buffer_(limits_.header_bytes_max * 2 + (64u << 10)) {}
 
   ~Session() {
@@ -130,6 +178,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   enum class ReadPhase : uint8_t { idle, header, body, linger };
+  static constexpr Clock::time_point kNever = Clock::time_point::max();
 
   struct Slot {
     uint64_t id = 0;
@@ -142,7 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const RouteSpec* route = nullptr;
     Response response;
     Clock::time_point start;
-    std::unique_ptr<net::steady_timer> handler_timer;
+    Clock::time_point deadline = kNever;  // dispatched and not done: the handler's
   };
 
   // --- Reading -------------------------------------------------------------
@@ -269,33 +318,74 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // --- Timers ----------------------------------------------------------------
+  //
+  // Deadlines are plain time points; one timer per connection wakes at the
+  // earliest of them. Moving a deadline later costs nothing (the timer wakes,
+  // finds nothing due and sleeps until the next one), so a request costs a
+  // few clock reads instead of arming and cancelling several asio timers
+  // (each cancel runs its handler through the strand).
 
   void arm_read_timer(uint32_t ms, ReadPhase phase) {
     read_phase_ = phase;
-    uint64_t gen = ++read_timer_gen_;
-    read_timer_.expires_after(std::chrono::milliseconds(ms));
-    read_timer_.async_wait(
-        [self = shared_from_this(), gen](beast::error_code ec) { self->on_read_timer(ec, gen); });
+    read_deadline_ = Clock::now() + std::chrono::milliseconds(ms);
+    schedule(read_deadline_);
   }
 
-  void cancel_read_timer() {
-    ++read_timer_gen_;
-    read_timer_.cancel();
+  void cancel_read_timer() { read_deadline_ = kNever; }
+
+  // Makes the timer wake no later than `at`.
+  void schedule(Clock::time_point at) {
+    if (closed_ || at == kNever) return;
+    if (timer_waiting_ && timer_at_ <= at) return;
+    timer_waiting_ = true;
+    timer_at_ = at;
+    uint64_t gen = ++timer_gen_;
+    timer_.expires_at(at);  // a wait in progress ends with operation_aborted
+    timer_.async_wait(
+        [self = shared_from_this(), gen](beast::error_code ec) { self->on_timer(ec, gen); });
   }
 
-  void on_read_timer(beast::error_code ec, uint64_t gen) {
-    if (ec == net::error::operation_aborted || gen != read_timer_gen_ || closed_) return;
-    if (read_phase_ == ReadPhase::idle && !slots_.empty()) {
-      // Not idle: the client waits for answers still being worked on.
-      arm_read_timer(limits_.idle_timeout_ms, ReadPhase::idle);
-      return;
+  void on_timer(beast::error_code, uint64_t gen) {
+    if (gen != timer_gen_) return;  // superseded by an earlier deadline
+    timer_waiting_ = false;
+    if (closed_) return;
+    const Clock::time_point now = Clock::now();
+    // Handlers that did not answer in time get 503; collected first, as
+    // answering may dispatch and write.
+    expired_.clear();
+    for (const Slot& slot : slots_) {
+      if (slot.dispatched && !slot.done && slot.deadline <= now) expired_.push_back(slot.id);
     }
-    if (read_phase_ == ReadPhase::idle) {
-      server_->metrics->record_error(MetricError::idle_timeout);
-    } else if (read_phase_ != ReadPhase::linger) {
-      server_->metrics->record_error(MetricError::header_timeout);
+    for (uint64_t id : expired_) {
+      Slot* slot = find_slot(id);
+      if (slot == nullptr || slot->done) continue;
+      server_->metrics->record_error(MetricError::handler_timeout);
+      on_response(id, slot->route, error_response(unavailable("the request timed out")));
+      if (closed_) return;
     }
-    close();
+    if (writing_ && write_deadline_ <= now) {
+      server_->metrics->record_error(MetricError::write_failed);
+      return close();
+    }
+    if (read_deadline_ <= now) {
+      if (read_phase_ == ReadPhase::idle && !slots_.empty()) {
+        // Not idle: the client waits for answers still being worked on.
+        read_deadline_ = now + std::chrono::milliseconds(limits_.idle_timeout_ms);
+      } else {
+        if (read_phase_ == ReadPhase::idle) {
+          server_->metrics->record_error(MetricError::idle_timeout);
+        } else if (read_phase_ != ReadPhase::linger) {
+          server_->metrics->record_error(MetricError::header_timeout);
+        }
+        return close();
+      }
+    }
+    Clock::time_point next = read_deadline_;
+    if (writing_) next = std::min(next, write_deadline_);
+    for (const Slot& slot : slots_) {
+      if (slot.dispatched && !slot.done) next = std::min(next, slot.deadline);
+    }
+    schedule(next);
   }
 
   // --- Handlers --------------------------------------------------------------
@@ -314,15 +404,8 @@ class Session : public std::enable_shared_from_this<Session> {
     ++in_flight_;
     if (!slot.safe) ++in_flight_unsafe_;
     uint64_t id = slot.id;
-    slot.handler_timer = std::make_unique<net::steady_timer>(strand_);
-    slot.handler_timer->expires_after(std::chrono::milliseconds(limits_.handler_timeout_ms));
-    slot.handler_timer->async_wait([self = shared_from_this(), id](beast::error_code ec) {
-      if (ec == net::error::operation_aborted) return;
-      Slot* s = self->find_slot(id);
-      if (s == nullptr || s->done) return;
-      self->server_->metrics->record_error(MetricError::handler_timeout);
-      self->on_response(id, s->route, error_response(unavailable("the request timed out")));
-    });
+    slot.deadline = Clock::now() + std::chrono::milliseconds(limits_.handler_timeout_ms);
+    schedule(slot.deadline);
     // The answer sink holds no executor or strand: a Responder may outlive
     // the server (a ledger answer after stop()), and destroying a strand
     // after its io_context is a use-after-free.
@@ -353,7 +436,6 @@ class Session : public std::enable_shared_from_this<Session> {
     slot->done = true;
     slot->route = route;
     slot->response = std::move(response);
-    if (slot->handler_timer) slot->handler_timer->cancel();
     COFFER_ASSERT(in_flight_ > 0);
     --in_flight_;
     if (!slot->safe) {
@@ -369,55 +451,47 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // --- Writing ---------------------------------------------------------------
 
+  // Every answer that is ready, in order, goes out in one write: one
+  // system call for a pipelined burst, and no allocation (write_buffer_
+  // keeps its capacity). Stops after an answer that closes the connection.
   void try_write() {
     if (writing_ || closed_) return;
     if (slots_.empty() || !slots_.front().done) {
       if (slots_.empty() && read_closed_ && !reading_) close_gracefully();
       return;
     }
-    Slot& slot = slots_.front();
-    Response& r = slot.response;
-    auto msg = std::make_unique<http::response<http::string_body>>();
-    msg->version(slot.version);
-    msg->result(r.status);
-    msg->set(http::field::server, "coffer-gateway");
-    for (auto& [name, value] : r.headers)
-      msg->set(name, value);
-    // The last answer of a connection that reads no more says so (server
-    // shutdown sets read_closed_ too, so pipelined answers still go out).
-    bool keep_alive = slot.keep_alive && !r.close && !(read_closed_ && slots_.size() == 1);
-    msg->keep_alive(keep_alive);
-    if (r.status != 204 && r.status != 304) {
-      msg->set(http::field::content_type, r.content_type);
-      msg->body() = std::move(r.body);
+    write_buffer_.clear();
+    write_slots_ = 0;
+    bool keep_alive = true;
+    for (Slot& slot : slots_) {
+      if (!slot.done || !keep_alive) break;
+      // The last answer of a connection that reads no more says so (server
+      // shutdown sets read_closed_ too, so pipelined answers still go out).
+      const bool last = read_closed_ && write_slots_ + 1 == slots_.size();
+      keep_alive = slot.keep_alive && !slot.response.close && !last;
+      append_response(slot.version, slot.response, keep_alive, &write_buffer_);
+      ++write_slots_;
     }
-    msg->prepare_payload();
-    write_msg_ = std::move(msg);
     writing_ = true;
-    uint64_t gen = ++write_timer_gen_;
-    write_timer_.expires_after(std::chrono::milliseconds(limits_.write_timeout_ms));
-    write_timer_.async_wait([self = shared_from_this(), gen](beast::error_code ec) {
-      if (ec == net::error::operation_aborted || gen != self->write_timer_gen_) return;
-      self->server_->metrics->record_error(MetricError::write_failed);
-      self->close();
-    });
-    http::async_write(socket_, *write_msg_,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                        self->on_write(ec, keep_alive);
-                      });
+    write_deadline_ = Clock::now() + std::chrono::milliseconds(limits_.write_timeout_ms);
+    schedule(write_deadline_);
+    net::async_write(socket_, net::buffer(write_buffer_),
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                       self->on_write(ec, keep_alive);
+                     });
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
     writing_ = false;
-    ++write_timer_gen_;
-    write_timer_.cancel();
-    write_msg_.reset();
+    write_deadline_ = kNever;
     if (ec) {
       if (!closed_) server_->metrics->record_error(MetricError::write_failed);
       close();
       return;
     }
-    slots_.pop_front();
+    COFFER_ASSERT(write_slots_ >= 1 && write_slots_ <= slots_.size());
+    slots_.erase(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(write_slots_));
+    write_slots_ = 0;
     if (!keep_alive) {
       read_closed_ = true;
       close_gracefully();
@@ -466,24 +540,20 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
-    ++read_timer_gen_;
-    read_timer_.cancel();
-    ++write_timer_gen_;
-    write_timer_.cancel();
-    for (Slot& slot : slots_) {
-      if (slot.handler_timer) slot.handler_timer->cancel();
-    }
+    ++timer_gen_;
+    timer_waiting_ = false;
+    timer_.cancel();
   }
 
   HttpServer::Impl* server_;
   const HttpLimits& limits_;
   Strand strand_;
   tcp::socket socket_;
-  net::steady_timer read_timer_;
-  net::steady_timer write_timer_;
+  net::steady_timer timer_;  // wakes at the earliest deadline (on_timer)
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::unique_ptr<http::response<http::string_body>> write_msg_;
+  std::string write_buffer_;  // the answers being written
+  size_t write_slots_ = 0;    // how many (the front of slots_)
   std::vector<char> linger_buffer_;
   beast::error_code ignored_ec_;
   size_t lingered_bytes_ = 0;
@@ -492,8 +562,12 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t next_slot_id_ = 0;
   size_t in_flight_ = 0;
   size_t in_flight_unsafe_ = 0;
-  uint64_t read_timer_gen_ = 0;
-  uint64_t write_timer_gen_ = 0;
+  Clock::time_point read_deadline_ = kNever;   // of read_phase_
+  Clock::time_point write_deadline_ = kNever;  // while writing_
+  Clock::time_point timer_at_ = kNever;        // when timer_ wakes, if timer_waiting_
+  bool timer_waiting_ = false;
+  uint64_t timer_gen_ = 0;  // the wait in progress; older waits ended
+  std::vector<uint64_t> expired_;
   ReadPhase read_phase_ = ReadPhase::idle;
   bool reading_ = false;
   bool writing_ = false;

@@ -41,6 +41,12 @@ using HealthProbe = std::function<void(std::function<void(bool healthy)> done)>;
 // /v1/openapi.json on `router`. `metrics` must outlive the router.
 void bind_builtin_routes(Router* router, const Metrics* metrics, HealthProbe probe);
 
+// Appends the bytes of one answer: status line, headers, body. The server
+// writes Server, Connection, Content-Type and Content-Length itself (a
+// handler's headers of those names are dropped); 204 and 304 carry no body.
+// Byte for byte what Beast's serializer wrote for the same answer.
+void append_response(unsigned version, const Response& response, bool keep_alive, std::string* out);
+
 struct ServerStatus {
   bool ok = true;
   std::string message;

@@ -32,6 +32,7 @@ std::shared_ptr<client::Client> LedgerLink::pick() {
   o.token = options_.token;
   o.client_name = "coffer-gateway";
   o.connect_timeout_ms = options_.connect_timeout_ms;
+  o.in_flight_frames_max = options_.in_flight_frames_max;
   std::unique_ptr<client::Client> c;
   if (!client::Client::connect(o, &c).ok()) return nullptr;
   slot = std::shared_ptr<client::Client>(std::move(c));
