@@ -1,19 +1,29 @@
 #include "net/ids.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
 namespace coffer::net {
 namespace {
 
+// Fetched once: SHA256() and EVP_sha256() look the algorithm up again on every
+// call in OpenSSL 3, which costs more than hashing a short id.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 void sha256_of(std::string_view ns, std::string_view id, unsigned char (&digest)[32]) {
   std::string input;
   input.reserve(ns.size() + 1 + id.size());
   input.append(ns).append(":").append(id);
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  unsigned int size = 0;
+  const int ok = EVP_Digest(input.data(), input.size(), digest, &size, sha256_md(), nullptr);
+  if (ok != 1 || size != 32) std::abort();  // only if OpenSSL itself is broken
 }
 
 uint64_t load_le64(const unsigned char* p) {
