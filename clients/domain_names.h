@@ -1,8 +1,5 @@
-// API.md's names for core's states and history entries, as the gateway spells
-// them (gateway/handlers.cc payment_state_name, handlers_admin.cc
-// recharge_state_name / channel_name, handlers_rewards.cc withdrawal_state_name,
-// history_type, history_effect). For the CLI; the gateway can include this
-// instead of its copies.
+// API.md's names for core's states and history entries: the one spelling the
+// gateway's JSON and the CLI both use.
 #pragma once
 
 #include <cstdint>

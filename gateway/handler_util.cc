@@ -23,19 +23,6 @@ Id128 random_id() {
   return id;
 }
 
-Id128 text_key(std::string_view ns, std::string_view id) {
-  std::string full = "text:";
-  full += ns;
-  return net::id_from_string(full, id);
-}
-
-uint64_t text_group(std::string_view ns, std::string_view id) {
-  std::string full = "group:";
-  full += ns;
-  uint64_t g = net::id_from_string(full, id).lo;
-  return g == 0 ? 1 : g;
-}
-
 Command read_command(CommandKind kind) {
   Command c{};
   c.kind = kind;

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clients/domain_ids.h"
 #include "core/command_text.h"
 #include "core/types.h"
 #include "gateway/errors.h"
@@ -40,8 +41,9 @@ using QueryHandler = std::function<void(const client::QueryResult&, const Respon
 // would make enable -> disable -> enable a replay).
 Id128 random_id();
 
-Id128 text_key(std::string_view ns, std::string_view id);
-uint64_t text_group(std::string_view ns, std::string_view id);
+// One derivation for the gateway and the CLI (clients/domain_ids.h).
+using client::text_group;
+using client::text_key;
 
 // A command of `kind` with everything else zero.
 Command read_command(CommandKind kind);

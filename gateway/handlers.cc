@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "clients/domain_names.h"
 #include "core/types.h"
 #include "gateway/handler_util.h"
 #include "gateway/handlers_admin.h"
@@ -22,16 +23,9 @@ namespace coffer::gateway {
 
 namespace json = boost::json;
 
-uint64_t phone_hash(std::string_view phone) {
-  std::string normal;
-  for (char ch : phone) {
-    if (ch != '-') normal.push_back(ch);  // "138-0000" and "1380000" are one number
-  }
-  uint64_t h = net::id_from_string("phone", normal).lo;
-  return h == 0 ? 1 : h;
-}
-
 namespace {
+
+using client::payment_state_name;
 
 // --- Members -------------------------------------------------------------------
 
@@ -287,23 +281,6 @@ void merchant_put(LedgerLink* link, const Request& req, Responder respond) {
 }
 
 // --- Payments ------------------------------------------------------------------
-
-std::string_view payment_state_name(uint8_t state) {
-  switch (state) {
-    case payment_held:
-      return "held";
-    case payment_awaiting_external:
-      return "awaiting_external";
-    case payment_captured:
-      return "captured";
-    case payment_voided:
-      return "voided";
-    case payment_expired:
-      return "expired";
-    default:
-      return "unknown";
-  }
-}
 
 json::object payment_json(const std::string& payment_id, const Reply& reply) {
   ReplyData d = reply_data(reply);

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "clients/domain_ids.h"
 #include "gateway/codes.h"
 #include "gateway/ledger_link.h"
 #include "gateway/router.h"
@@ -46,7 +47,7 @@ static_assert(name_length_max <= json_string_length_default_max);
 static_assert(order_ref_length_max <= json_string_length_default_max);
 
 // The 64-bit phone hash core keys members by; 0 is reserved for "no phone".
-uint64_t phone_hash(std::string_view phone);
+using client::phone_hash;
 
 struct HandlerOptions {
   // The key of the voucher codes' keyed hash (gateway/codes.h): every gateway

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "clients/domain_names.h"
 #include "core/assert.h"
 #include "gateway/api_keys.h"
 #include "gateway/handler_util.h"
@@ -35,6 +36,10 @@ uint64_t store_text_group(uint64_t merchant_account_id) {
 }
 
 namespace {
+
+using client::channel_from_name;
+using client::channel_name;
+using client::recharge_state_name;
 
 constexpr int64_t u32_max = std::numeric_limits<uint32_t>::max();
 
@@ -535,20 +540,6 @@ void stores_nearby(LedgerLink* link, const Request& req, Responder respond) {
 
 // --- Recharge methods ------------------------------------------------------------
 
-constexpr std::string_view channel_names[] = {"wechat", "cash", "bank", "other"};
-static_assert(channel_wechat == 0 && channel_cash == 1 && channel_bank == 2 && channel_other == 3);
-
-std::string_view channel_name(uint8_t channel) {
-  return channel <= channel_other ? channel_names[channel] : std::string_view("unknown");
-}
-
-std::optional<uint8_t> channel_from_name(std::string_view name) {
-  for (uint8_t i = 0; i <= channel_other; i++) {
-    if (channel_names[i] == name) return i;
-  }
-  return std::nullopt;
-}
-
 // A method id: decimal 1..2^32-1 (core keeps them as u32).
 std::optional<uint32_t> method_id_from(std::string_view text) {
   auto v = parse_u64(text);
@@ -660,23 +651,6 @@ void methods_list(LedgerLink* link, const Request&, Responder respond) {
 }
 
 // --- Recharges -----------------------------------------------------------------
-
-std::string_view recharge_state_name(uint8_t state) {
-  switch (state) {
-    case recharge_pending:
-      return "pending";
-    case recharge_paid:
-      return "paid";
-    case recharge_paid_late:
-      return "paid_late";
-    case recharge_amount_mismatch:
-      return "amount_mismatch";
-    case recharge_expired:
-      return "expired";
-    default:
-      return "unknown";
-  }
-}
 
 Id128 recharge_command_id(std::string_view recharge_id) {
   return net::id_from_string("recharge", recharge_id);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "clients/domain_names.h"
 #include "core/assert.h"
 #include "core/types.h"
 #include "gateway/csv.h"
@@ -25,6 +26,11 @@ namespace coffer::gateway {
 namespace json = boost::json;
 
 namespace {
+
+using client::batch_state_name;
+using client::history_effect;
+using client::history_type;
+using client::withdrawal_state_name;
 
 // --- Shared pieces ---------------------------------------------------------------
 
@@ -274,19 +280,6 @@ void member_gifts(LedgerLink* link, const Request& req, Responder respond) {
 }
 
 // --- Withdrawals ---------------------------------------------------------------------
-
-std::string_view withdrawal_state_name(uint8_t state) {
-  switch (state) {
-    case withdrawal_pending:
-      return "pending";
-    case withdrawal_approved:
-      return "approved";
-    case withdrawal_rejected:
-      return "rejected";
-    default:
-      return "unknown";
-  }
-}
 
 Id128 withdrawal_command_id(std::string_view withdrawal_id) {
   return net::id_from_string("withdrawal", withdrawal_id);
@@ -539,19 +532,6 @@ uint64_t all_batches_group() {
 }
 Id128 all_batches_text_key(std::string_view batch_id) {
   return text_key("voucher_batch_all", batch_id);
-}
-
-std::string_view batch_state_name(uint8_t state) {
-  switch (state) {
-    case batch_building:
-      return "building";
-    case batch_active:
-      return "active";
-    case batch_voided:
-      return "voided";
-    default:
-      return "unknown";
-  }
 }
 
 json::object count_amount(int64_t count, int64_t face_value) {
@@ -908,75 +888,6 @@ void voucher_redeem(LedgerLink* link, const CodeSecret& secret, bool paper, cons
 }
 
 // --- History -------------------------------------------------------------------------
-
-// API.md's history types from what moved (EffectKind) and why (TransferCode).
-std::string_view history_type(uint16_t effect_kind, uint16_t code, int64_t amount) {
-  const auto effect = EffectKind(effect_kind);
-  const bool withdrawal = code == code_withdrawal_hold || code == code_withdrawal_paid;
-  if (effect == EffectKind::hold_created) return withdrawal ? "withdrawal_hold" : "hold";
-  if (effect == EffectKind::hold_voided || effect == EffectKind::hold_expired) {
-    return withdrawal ? "withdrawal_release" : "release";
-  }
-  switch (code) {
-    case code_recharge:
-    case code_cash_recharge:
-      return "recharge";
-    case code_admin_credit:
-      return "admin_credit";
-    case code_admin_debit:
-      return "admin_debit";
-    case code_payment:
-    case code_payment_hold:
-      return "payment";
-    case code_refund:
-      return "refund";
-    case code_points_return:
-      return "points_return";
-    case code_cashback:
-      return "cashback";
-    case code_points_earn:
-      return "points_earn";
-    case code_points_use:
-      return "points_use";
-    case code_rebate:
-      return "rebate";
-    case code_gift:
-      return amount < 0 ? "gift_sent" : "gift_received";
-    case code_withdrawal_hold:
-    case code_withdrawal_paid:
-      return "withdrawal_hold";  // the approved hold, now paid out
-    case code_voucher_recharge:
-      return "voucher_recharge";
-    default:
-      return "other";
-  }
-}
-
-// The movement behind a history entry, beyond its type.
-std::string_view history_effect(uint16_t effect_kind) {
-  switch (EffectKind(effect_kind)) {
-    case EffectKind::transfer_posted:
-      return "posted";
-    case EffectKind::hold_created:
-      return "held";
-    case EffectKind::hold_posted:
-      return "captured";
-    case EffectKind::hold_voided:
-      return "released";
-    case EffectKind::hold_expired:
-      return "expired";
-    case EffectKind::grant_created:
-      return "maturing";
-    case EffectKind::grant_matured:
-      return "matured";
-    case EffectKind::grant_shrunk:
-      return "shrunk";
-    case EffectKind::grant_cancelled:
-      return "cancelled";
-    default:
-      return "other";
-  }
-}
 
 // The message of an entry: what the caller wrote beside its command.
 json::value history_message(const json::object& text) {
