@@ -25,9 +25,38 @@ constexpr std::array<std::array<uint32_t, 256>, 8> make_tables() {
 
 constexpr auto kTables = make_tables();
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// SSE 4.2's crc32 instruction computes exactly this polynomial, 8 bytes per
+// instruction: about 4x the tables. Compiled for SSE 4.2 in this function only
+// and chosen at run time, so the binary still runs on any x86-64.
+__attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const unsigned char* p,
+                                                        size_t size) {
+  uint64_t c = ~crc;
+  while (size >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    c = __builtin_ia32_crc32di(c, w);
+    p += 8;
+    size -= 8;
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  while (size--)
+    c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
+}
+
+bool has_sse42() {
+  static const bool has = __builtin_cpu_supports("sse4.2");
+  return has;
+}
+#define COFFER_CRC32C_SSE42 1
+#endif
+
 }  // namespace
 
-uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size) {
+namespace detail {
+
+uint32_t crc32c_extend_tables(uint32_t crc, const void* data, size_t size) {
   const auto* p = static_cast<const unsigned char*>(data);
   uint32_t c = ~crc;
   while (size >= 8) {
@@ -45,6 +74,23 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size) {
   while (size--)
     c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xff];
   return ~c;
+}
+
+bool crc32c_hardware() {
+#ifdef COFFER_CRC32C_SSE42
+  return has_sse42();
+#else
+  return false;
+#endif
+}
+
+}  // namespace detail
+
+uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size) {
+#ifdef COFFER_CRC32C_SSE42
+  if (has_sse42()) return extend_sse42(crc, static_cast<const unsigned char*>(data), size);
+#endif
+  return detail::crc32c_extend_tables(crc, data, size);
 }
 
 }  // namespace coffer

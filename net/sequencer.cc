@@ -101,6 +101,7 @@ struct Sequencer::State {
   std::vector<CommandText> texts;  // beside `commands` (core/command_text.h)
   std::vector<Reply> replies;
   std::vector<Effect> effects;
+  size_t effects_per_command_estimate = effects_per_transfer_max;
 
   std::atomic<bool> journal_failed{false};
   std::mutex flight_mu;
@@ -238,6 +239,9 @@ void Sequencer::State::run_batch(uint64_t now_us, const SessionHandle& session, 
   replies.resize(n);
   EffectSink sink(effects);
   std::vector<Effect> record_effects;  // for the state store, when it listens
+  // Sized from the last batch's effects per command: one allocation, no
+  // reallocation copies of megabytes as the batch's effects arrive.
+  if (options.on_durable_effects) record_effects.reserve(n * effects_per_command_estimate + 64);
   size_t done = 0;
   while (done < n) {
     sink.clear();
@@ -246,6 +250,9 @@ void Sequencer::State::run_batch(uint64_t now_us, const SessionHandle& session, 
     if (options.on_durable_effects) {
       record_effects.insert(record_effects.end(), sink.effects().begin(), sink.effects().end());
     }
+  }
+  if (options.on_durable_effects) {
+    effects_per_command_estimate = (record_effects.size() + n - 1) / n;
   }
   command_count.fetch_add(n, std::memory_order_relaxed);
   next_seq_published.store(next_seq, std::memory_order_relaxed);

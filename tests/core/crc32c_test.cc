@@ -62,5 +62,25 @@ TEST(Crc32c, MaskRoundTripsAndChangesValue) {
   }
 }
 
+// The instruction path (where the CPU has it) and the tables agree on every
+// length, starting alignment and running value.
+TEST(Crc32c, HardwareAndTablesAgree) {
+  std::mt19937_64 rng(11);
+  std::vector<unsigned char> data(4096 + 16);
+  for (auto& b : data)
+    b = static_cast<unsigned char>(rng());
+  for (size_t offset = 0; offset < 16; ++offset) {
+    for (size_t size : {0u, 1u, 7u, 8u, 9u, 63u, 64u, 65u, 1000u, 4096u}) {
+      const uint32_t seed = static_cast<uint32_t>(rng());
+      ASSERT_EQ(crc32c_extend(seed, data.data() + offset, size),
+                detail::crc32c_extend_tables(seed, data.data() + offset, size))
+          << "offset " << offset << " size " << size;
+    }
+  }
+#if defined(__x86_64__)
+  EXPECT_TRUE(detail::crc32c_hardware()) << "every x86-64 CPU this runs on has SSE 4.2";
+#endif
+}
+
 }  // namespace
 }  // namespace coffer
