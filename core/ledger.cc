@@ -21,15 +21,29 @@ constexpr uint32_t heap_pos_none = UINT32_MAX;
 constexpr uint32_t undo_per_command_max = 4;
 // How many commands ahead the batch path prefetches (bucket stage; records at half).
 constexpr uint32_t prefetch_distance = 8;
+constexpr uint32_t hash_ring_size = 16;  // > prefetch_distance, a power of two
+static_assert(hash_ring_size > prefetch_distance && (hash_ring_size & (hash_ring_size - 1)) == 0);
 
-// A remembered command: 32 bytes in the FIFO ring.
+// A remembered command: 32 bytes in the FIFO ring. `hash` is the id's index
+// hash, kept so that forgetting the oldest entry hashes nothing (it is not part
+// of the state: the image stores 0 and loading recomputes it).
 struct IdEntry {
   Id128 id;
   uint64_t fingerprint;
   Result result;
-  uint32_t reserved;
+  uint32_t hash;
 };
 static_assert(sizeof(IdEntry) == 32);
+
+// The index hashes of one command's keys, computed once: the batch path's
+// first prefetch stage fills them, and its later stages and the execution of
+// the command use them again instead of hashing the same ids three times.
+struct KeyHashes {
+  uint32_t id = 0;     // the command id (id table; open holds/grants by id)
+  uint32_t debit = 0;  // transfer: the accounts
+  uint32_t credit = 0;
+  uint32_t pending = 0;  // post/void/shrink/cancel: the pending transfer's id
+};
 
 // Timer heap entry, ordered by (due_us, seq).
 struct Timer {
@@ -58,6 +72,32 @@ struct UndoEntry {
 
 uint32_t hash32(uint64_t h) {
   return static_cast<uint32_t>(h);
+}
+uint32_t account_hash(uint64_t account_id) {
+  return hash32(detail::hash_u64(account_id));
+}
+uint32_t id_hash(const Id128& id) {
+  return hash32(detail::hash_id(id));
+}
+
+KeyHashes key_hashes(const Command& c) {
+  KeyHashes h;
+  h.id = id_hash(c.id);
+  switch (c.kind) {
+    case CommandKind::transfer:
+      h.debit = account_hash(c.body.transfer.debit_account_id);
+      h.credit = account_hash(c.body.transfer.credit_account_id);
+      break;
+    case CommandKind::post_pending:
+    case CommandKind::void_pending:
+    case CommandKind::shrink_grant:
+    case CommandKind::cancel_grant:
+      h.pending = id_hash(c.body.pending.pending_id);
+      break;
+    default:
+      break;
+  }
+  return h;
 }
 
 // Whether adding `amount` to one side (posted + pending) stays within the cap.
@@ -158,9 +198,9 @@ struct Ledger::State {
   }
 
   // ---- accounts ----
-  uint32_t find_account(uint64_t id) const {
-    return account_index.find(hash32(detail::hash_u64(id)),
-                              [&](uint32_t slot) { return accounts[slot].id == id; });
+  uint32_t find_account(uint64_t id) const { return find_account(id, account_hash(id)); }
+  uint32_t find_account(uint64_t id, uint32_t hash) const {
+    return account_index.find(hash, [&](uint32_t slot) { return accounts[slot].id == id; });
   }
 
   void save_account(uint32_t slot) {
@@ -173,9 +213,9 @@ struct Ledger::State {
   }
 
   // ---- pending ----
-  uint32_t find_pending(const Id128& id) const {
-    return pending_index.find(hash32(detail::hash_id(id)),
-                              [&](uint32_t i) { return pending[i].id == id; });
+  uint32_t find_pending(const Id128& id) const { return find_pending(id, id_hash(id)); }
+  uint32_t find_pending(const Id128& id, uint32_t hash) const {
+    return pending_index.find(hash, [&](uint32_t i) { return pending[i].id == id; });
   }
 
   // (due_us, seq, id): a total order, so that what one tick settles does not
@@ -232,14 +272,14 @@ struct Ledger::State {
   void pending_link(uint32_t index) {
     PendingTransfer& p = pending[index];
     p.heap_pos = heap_pos_none;
-    pending_index.insert(hash32(detail::hash_id(p.id)), index);
+    pending_index.insert(id_hash(p.id), index);
     if (p.due_us != 0) heap_push(index);
     pending_count++;
   }
   void pending_unlink(uint32_t index) {
     PendingTransfer& p = pending[index];
     if (p.heap_pos != heap_pos_none) heap_remove(p.heap_pos);
-    pending_index.erase(hash32(detail::hash_id(p.id)), index);
+    pending_index.erase(id_hash(p.id), index);
     pending_count--;
   }
 
@@ -286,7 +326,7 @@ struct Ledger::State {
           break;
         case UndoKind::account_created: {
           COFFER_ASSERT(u.index == account_count - 1);
-          account_index.erase(hash32(detail::hash_u64(accounts[u.index].id)), u.index);
+          account_index.erase(account_hash(accounts[u.index].id), u.index);
           accounts[u.index] = Account{};
           account_count--;
           break;
@@ -314,22 +354,25 @@ struct Ledger::State {
   }
 
   // ---- remembered ids ----
-  const IdEntry* find_id(const Id128& id) const {
-    uint32_t i =
-        id_index.find(hash32(detail::hash_id(id)), [&](uint32_t pos) { return ids[pos].id == id; });
+  const IdEntry* find_id(const Id128& id) const { return find_id(id, id_hash(id)); }
+  const IdEntry* find_id(const Id128& id, uint32_t hash) const {
+    uint32_t i = id_index.find(hash, [&](uint32_t pos) { return ids[pos].id == id; });
     return i == KeyIndex::none ? nullptr : &ids[i];
   }
   void record_id(const Id128& id, uint64_t fingerprint, Result result) {
+    record_id(id, fingerprint, result, id_hash(id));
+  }
+  void record_id(const Id128& id, uint64_t fingerprint, Result result, uint32_t hash) {
     const uint32_t capacity = config.idempotency_capacity;
     if (ids_count == capacity) {  // forget the oldest
-      id_index.erase(hash32(detail::hash_id(ids[ids_head].id)), ids_head);
+      id_index.erase(ids[ids_head].hash, ids_head);
       ids_head = ids_head + 1 == capacity ? 0 : ids_head + 1;
       ids_count--;
     }
     uint32_t pos = ids_head + ids_count;
     if (pos >= capacity) pos -= capacity;
-    ids[pos] = IdEntry{id, fingerprint, result, 0};
-    id_index.insert(hash32(detail::hash_id(id)), pos);
+    ids[pos] = IdEntry{id, fingerprint, result, hash};
+    id_index.insert(hash, pos);
     ids_count++;
   }
 
@@ -392,7 +435,7 @@ struct Ledger::State {
     a.asset = b.asset;
     a.kind = b.kind;
     a.flags = b.flags;
-    account_index.insert(hash32(detail::hash_u64(b.account_id)), slot);
+    account_index.insert(account_hash(b.account_id), slot);
     if (chain_active) {
       COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
       UndoEntry& u = undo[undo_count++];
@@ -403,7 +446,7 @@ struct Ledger::State {
     return Result::ok;
   }
 
-  Result transfer(const Command& c, Reply& reply, EffectSink& sink) {
+  Result transfer(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink) {
     const TransferBody& t = c.body.transfer;
     if (t.reserved0 != 0 || t.reserved1 != 0) return Result::invalid_request;
     switch (t.mode) {
@@ -424,9 +467,9 @@ struct Ledger::State {
     if (t.amount < 0) return Result::invalid_request;
     if (t.amount == 0) return Result::amount_zero;
     if (t.debit_account_id == t.credit_account_id) return Result::same_account;
-    const uint32_t ds = find_account(t.debit_account_id);
+    const uint32_t ds = find_account(t.debit_account_id, h.debit);
     if (ds == slot_none) return Result::debit_account_not_found;
-    const uint32_t cs = find_account(t.credit_account_id);
+    const uint32_t cs = find_account(t.credit_account_id, h.credit);
     if (cs == slot_none) return Result::credit_account_not_found;
     Account& d = accounts[ds];
     Account& cr = accounts[cs];
@@ -482,7 +525,7 @@ struct Ledger::State {
     return Result::ok;
   }
 
-  Result pending_op(const Command& c, Reply& reply, EffectSink& sink) {
+  Result pending_op(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink) {
     const PendingBody& b = c.body.pending;
     const bool on_hold = c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending;
     if (b.amount < 0) return Result::invalid_request;
@@ -491,7 +534,7 @@ struct Ledger::State {
       return Result::invalid_request;
     }
     if (c.kind == CommandKind::shrink_grant && b.amount == 0) return Result::amount_zero;
-    const uint32_t index = find_pending(b.pending_id);
+    const uint32_t index = find_pending(b.pending_id, h.pending);
     if (index == KeyIndex::none) return Result::pending_not_found;
     PendingTransfer& p = pending[index];
     // Holds and grants of domain records move only with their record.
@@ -665,50 +708,51 @@ struct Ledger::State {
   }
 
   // Batch path hints (no effect on results).
-  void prefetch_buckets(const Command& c) const {
+  // Computes the command's hashes into `h` and prefetches the index buckets.
+  void prefetch_buckets(const Command& c, KeyHashes& h) const {
     if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 0);
-    const uint32_t h = hash32(detail::hash_id(c.id));
-    id_index.prefetch(h);
+    h = key_hashes(c);
+    id_index.prefetch(h.id);
     // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
     // (The FIFO ring itself is read sequentially: the hardware prefetches it.)
-    if (pending_count != 0) pending_index.prefetch(h);
+    if (pending_count != 0) pending_index.prefetch(h.id);
     if (c.kind == CommandKind::transfer) {
-      account_index.prefetch(hash32(detail::hash_u64(c.body.transfer.debit_account_id)));
-      account_index.prefetch(hash32(detail::hash_u64(c.body.transfer.credit_account_id)));
+      account_index.prefetch(h.debit);
+      account_index.prefetch(h.credit);
     } else if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
-      pending_index.prefetch(hash32(detail::hash_id(c.body.pending.pending_id)));
+      pending_index.prefetch(h.pending);
     }
   }
-  void prefetch_records(const Command& c) const {
+  void prefetch_records(const Command& c, const KeyHashes& h) const {
     if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 1);
     if (ids_count == config.idempotency_capacity) {
       uint64_t pos = uint64_t{ids_head} + prefetch_distance / 2;
       if (pos >= config.idempotency_capacity) pos %= config.idempotency_capacity;
-      id_index.prefetch(hash32(detail::hash_id(ids[pos].id)));
+      id_index.prefetch(ids[pos].hash);
     }
     if (c.kind == CommandKind::transfer) {
-      for (uint64_t id : {c.body.transfer.debit_account_id, c.body.transfer.credit_account_id}) {
-        const uint32_t slot = account_index.guess(hash32(detail::hash_u64(id)));
+      for (uint32_t hash : {h.debit, h.credit}) {
+        const uint32_t slot = account_index.guess(hash);
         if (slot != KeyIndex::none) detail::prefetch(&accounts[slot]);
       }
     } else if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
-      const uint32_t i = pending_index.guess(hash32(detail::hash_id(c.body.pending.pending_id)));
+      const uint32_t i = pending_index.guess(h.pending);
       if (i != KeyIndex::none) detail::prefetch(&pending[i]);
     }
   }
 
-  Result execute(const Command& c, Reply& reply, EffectSink& sink) {
+  Result execute(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink) {
     if (c.flags & ~command_flags_known || c.reserved != 0) return Result::invalid_request;
     switch (c.kind) {
       case CommandKind::create_account:
         return create_account(c, sink);
       case CommandKind::transfer:
-        return transfer(c, reply, sink);
+        return transfer(c, h, reply, sink);
       case CommandKind::post_pending:
       case CommandKind::void_pending:
       case CommandKind::shrink_grant:
       case CommandKind::cancel_grant:
-        return pending_op(c, reply, sink);
+        return pending_op(c, h, reply, sink);
       case CommandKind::set_frozen:
         return set_frozen(c, sink);
       default:
@@ -732,6 +776,10 @@ struct Ledger::State {
   // One command, outside or inside a chain. Sets reply; returns whether the
   // command counts as a success for a linked chain.
   bool apply_one(const Command& c, Reply& reply, EffectSink& sink, uint32_t chain_pos) {
+    return apply_one(c, key_hashes(c), reply, sink, chain_pos);
+  }
+  bool apply_one(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink,
+                 uint32_t chain_pos) {
     advance_clock(c);
     reply = Reply{};
     ChainMember member{0, false};
@@ -749,7 +797,7 @@ struct Ledger::State {
       reply.result = Result::invalid_request;
     } else {
       const uint64_t fp = fingerprint_of(c);
-      if (const IdEntry* e = find_id(c.id)) {
+      if (const IdEntry* e = find_id(c.id, h.id)) {
         reply.result = e->fingerprint == fp ? e->result : Result::id_reused;
         if (e->fingerprint == fp) {
           reply.flags = reply_flag_replayed;
@@ -757,7 +805,7 @@ struct Ledger::State {
         }
       } else if (chain_active && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
-      } else if (uint32_t pi = pending_count == 0 ? KeyIndex::none : find_pending(c.id);
+      } else if (uint32_t pi = pending_count == 0 ? KeyIndex::none : find_pending(c.id, h.id);
                  pi != KeyIndex::none) {
         // Still open: the original created it, so its result was ok.
         const bool same = pending[pi].fingerprint == fp;
@@ -765,9 +813,9 @@ struct Ledger::State {
         if (same) reply.flags = reply_flag_replayed;
       } else {
         current_fingerprint = fp;
-        reply.result = execute(c, reply, sink);
+        reply.result = execute(c, h, reply, sink);
         member = ChainMember{fp, true};
-        if (!chain_active) record_id(c.id, fp, reply.result);
+        if (!chain_active) record_id(c.id, fp, reply.result, h.id);
       }
     }
     if (chain_active) chain[chain_pos] = member;
@@ -898,12 +946,22 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
   COFFER_ASSERT(replies.size() >= commands.size());
   State& s = *s_;
   const size_t n = commands.size();
+  // Hashes of the commands [i, i + prefetch_distance], by index mod the ring;
+  // `hashed` counts the commands hashed (and their buckets prefetched) so far.
+  // A linked chain moves i by its length: the commands it skipped over are
+  // hashed then.
+  KeyHashes hashes[hash_ring_size];
+  size_t hashed = 0;
   size_t i = 0;
   while (i < n) {
     // Overlap the cache misses of later commands with the work on this one:
     // index buckets first, then (once those are likely cached) the records.
-    if (i + prefetch_distance < n) s.prefetch_buckets(commands[i + prefetch_distance]);
-    if (i + prefetch_distance / 2 < n) s.prefetch_records(commands[i + prefetch_distance / 2]);
+    for (const size_t last = std::min(n - 1, i + prefetch_distance); hashed <= last; hashed++)
+      s.prefetch_buckets(commands[hashed], hashes[hashed % hash_ring_size]);
+    if (i + prefetch_distance / 2 < n) {
+      const size_t k = i + prefetch_distance / 2;
+      s.prefetch_records(commands[k], hashes[k % hash_ring_size]);
+    }
     if (i + prefetch_distance / 4 < n) {
       const Command& ahead = commands[i + prefetch_distance / 4];
       if (State::is_domain(ahead.kind) || State::is_read(ahead.kind)) s.domain->prefetch(ahead, 2);
@@ -912,7 +970,7 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
     const Command& c = commands[i];
     if (!(c.flags & command_flag_linked)) {
       if (sink.room() < effects_max(c)) break;
-      s.apply_one(c, replies[i], sink, 0);
+      s.apply_one(c, hashes[i % hash_ring_size], replies[i], sink, 0);
       i++;
       continue;
     }
@@ -1064,7 +1122,7 @@ uint32_t Engine::create_account(const Command& c, uint64_t id, uint64_t user_dat
   a.asset = asset;
   a.kind = kind;
   a.flags = flags;
-  s_.account_index.insert(hash32(detail::hash_u64(id)), slot);
+  s_.account_index.insert(account_hash(id), slot);
   if (s_.chain_active) {
     COFFER_ASSERT(s_.undo_count < linked_chain_length_max * undo_per_command_max);
     UndoEntry& u = s_.undo[s_.undo_count++];
@@ -1294,7 +1352,9 @@ void Ledger::write_image(ImageWriter& out) const {
     w.write(&p, sizeof p);
   }
   for (uint32_t k = 0; k < s.ids_count; k++) {
-    w.write(&s.ids[(s.ids_head + k) % s.config.idempotency_capacity], sizeof(IdEntry));
+    IdEntry e = s.ids[(s.ids_head + k) % s.config.idempotency_capacity];
+    e.hash = 0;  // derived: recomputed on load
+    w.write(&e, sizeof e);
   }
   s.domain->write_image(w);
   ImageTrailer t{};
@@ -1341,7 +1401,7 @@ Result Ledger::State::load_image(ImageReader& in) {
     if ((a.flags & account_flag_no_negative) && a.available() < 0) return Result::invalid_request;
     if (find_account(a.id) != slot_none) return Result::invalid_request;
     accounts[slot] = a;
-    account_index.insert(hash32(detail::hash_u64(a.id)), slot);
+    account_index.insert(account_hash(a.id), slot);
     account_count++;
   }
 
@@ -1385,7 +1445,7 @@ Result Ledger::State::load_image(ImageReader& in) {
   for (uint32_t k = 0; k < h.ids_count; k++) {
     IdEntry e;
     if (!rd.read(&e, sizeof e)) return Result::invalid_request;
-    if (e.id.is_zero() || e.reserved != 0 || find_id(e.id) != nullptr) {
+    if (e.id.is_zero() || e.hash != 0 || find_id(e.id) != nullptr) {
       return Result::invalid_request;
     }
     record_id(e.id, e.fingerprint, e.result);
