@@ -7,7 +7,10 @@
 #   - the peer in the same run: coffer-bench over the binary protocol, one
 #     payment per call with as many calls outstanding as HTTP has connections
 #     (and batched, for reference);
-#   - wrk with bench/peers/wrk_payments.lua and wrk_balance.lua, if wrk is installed.
+#   - wrk with bench/peers/wrk_payments.lua and wrk_balance.lua, if wrk is installed;
+#   - the ceiling: nginx answering a constant 200 to wrk, with the same connections,
+#     if nginx is installed (Debian package nginx-light): what any HTTP server
+#     doing no work at all reaches on this machine with this load generator.
 # Every coffer-bench run ends with its money check. Writes the medians into
 # bench/RESULTS.md between the "gateway" markers (unless --no-write).
 #   bench/peers/gateway.sh [--members N] [--seconds S] [--runs R] [--connections C]
@@ -141,6 +144,47 @@ PY
 }
 have_wrk=0
 command -v wrk >/dev/null && have_wrk=1
+nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
+# nginxrun NAME: nginx (one worker, no logs) answering a constant 200; wrk
+# against it; appends like wrkrun (cofferd and gateway columns: nginx's CPU, n/a).
+nginxrun() {
+  local name=$1 nport npid n0
+  nport=$(free_port)
+  mkdir -p "$dir/nginx"
+  cat >"$dir/nginx/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+master_process off;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:$nport;
+    location / { default_type application/json; return 200 '{"ok":true}'; }
+  }
+}
+NGX
+  "$nginx_bin" -c "$dir/nginx/nginx.conf" -p "$dir/nginx" &
+  npid=$!
+  sleep 0.5
+  n0=$(cpu_s "$npid")
+  wrk -t1 -c"$conns" -d"${seconds}s" -s bench/peers/wrk_summary.lua "http://127.0.0.1:$nport/" \
+    >"$dir/w.txt" 2>&1
+  python3 - "$dir/w.txt" "$name" "$n0" "$(cpu_s "$npid")" >>"$rows" <<'PY'
+import json, sys
+line = [l for l in open(sys.argv[1]) if l.startswith("{")][-1]
+r = json.loads(line)
+ops = max(r["requests"], 1)
+n = (float(sys.argv[4]) - float(sys.argv[3])) * 1e6 / ops
+print(f"{sys.argv[2]}\t{r['requests_per_s']:.0f}\t{r['p50_ms']:.3f}\t{r['p99_ms']:.3f}\tn/a\t"
+      f"{r['non_2xx'] + r['socket_errors']}\tn/a\t{n:.1f}\tn/a")
+PY
+  kill -TERM "$npid" 2>/dev/null && wait "$npid" 2>/dev/null || true
+  tail -n1 "$rows" >&2
+}
 inflight=$(( (conns + 3) / 4 ))
 for run in $(seq "$runs"); do
   echo "gateway.sh: round $run of $runs" >&2
@@ -157,6 +201,7 @@ for run in $(seq "$runs"); do
     wrkrun "wrk balance reads" bench/peers/wrk_balance.lua
   fi
   stop_servers
+  if [ "$have_wrk" = 1 ] && [ -n "$nginx_bin" ]; then nginxrun "nginx constant 200 (ceiling)"; fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -179,6 +224,7 @@ clients = {
     "binary payments, 64 per call": "coffer-bench, 4 connections × 8 calls in flight",
     "wrk payments": f"wrk -t1 -c{conns}",
     "wrk balance reads": f"wrk -t1 -c{conns}",
+    "nginx constant 200 (ceiling)": f"wrk -t1 -c{conns}",
 }
 med = {}
 print("| workload | load generator | per s (median) | all runs | p50 ms | p99 ms | money check | errors "
@@ -204,6 +250,11 @@ ratio("http payments", "binary payments, 1 per call",
 ratio("http payments", "binary payments, 64 per call", "HTTP payments ÷ binary payments batched")
 ratio("wrk payments", "http payments", "wrk ÷ coffer-bench --http, payments")
 ratio("wrk balance reads", "http balance reads", "wrk ÷ coffer-bench --http, balance reads")
+ratio("http payments", "nginx constant 200 (ceiling)",
+      "HTTP payments ÷ nginx answering a constant (no work, one process) with wrk")
+if "nginx constant 200 (ceiling)" in med:
+    print(f"- 50 000 payments/s would be {50000 / med['nginx constant 200 (ceiling)']:.2f}× "
+          f"what nginx doing nothing reaches here ({med['nginx constant 200 (ceiling)']:,.0f}/s).")
 if "http payments" in med:
     verdict = "met" if med["http payments"] >= 50000 else "not met"
     print(f"- Target 50 000 payments/s through the gateway: **{verdict}** "
@@ -212,6 +263,7 @@ PY
 )
 nowrk=""
 [ "$have_wrk" = 1 ] || nowrk="wrk is not installed on this machine (Debian package \`wrk\`), so the wrk rows are missing."
+[ -n "$nginx_bin" ] || nowrk="$nowrk nginx is not installed (Debian package \`nginx-light\`), so the ceiling row is missing."
 section=$(cat <<MD
 <!-- gateway:begin -->
 ## Gateway (HTTP)
@@ -219,9 +271,8 @@ section=$(cat <<MD
 \`bench/peers/gateway.sh --members $members --seconds $seconds --runs $runs --connections $conns --gateway-threads $gthreads\`,
 $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')).
 cofferd (journal with real fdatasync, group commit), coffer-gateway ($gthreads HTTP thread(s)) and the
-load generator all run on this one machine, over loopback — and the machine is **shared with 4
-engineers compiling** at the same time (load average $load_before before, $load_after after), so
-the figures are noisy and low. HTTP/1.1 keep-alive, one request in flight per connection;
+load generator all run on this one machine, over loopback (load average $load_before before,
+$load_after after; the machine is shared, so figures are noisy). HTTP/1.1 keep-alive, one request in flight per connection;
 $members members; payments of 100–10 000 minor units captured at once (wallet only). Each row:
 the median of $runs runs of ${seconds} s, interleaved, fresh servers for each round (members set
 up through HTTP, then the rows in this order); "all runs" lists them in order. Latency: per
