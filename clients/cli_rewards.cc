@@ -279,13 +279,12 @@ int voucher_secret(Context& ctx, client::VoucherSecret* out) {
     *out = client::voucher_secret_from_token(ctx.options.token);
     return exit_ok;
   }
-  auto secret = client::load_voucher_secret_file(ctx.voucher_secret_file);
-  if (!secret) {
+  if (client::load_voucher_secret_file(ctx.voucher_secret_file, out) !=
+      client::SecretFileStatus::ok) {
     std::fprintf(stderr, "coffer: %s does not hold a voucher secret (64 hex digits)\n",
                  ctx.voucher_secret_file.c_str());
     return exit_usage;
   }
-  *out = *secret;
   return exit_ok;
 }
 

@@ -2,19 +2,11 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
 #include <climits>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <unordered_set>
-
-#include "core/assert.h"
 
 namespace coffer::gateway {
 namespace {
@@ -23,33 +15,6 @@ constexpr uint32_t kMod = voucher_alphabet_size;
 // Bytes at or above this are rejected so that byte % 29 is exactly uniform.
 constexpr uint32_t kByteLimit = 256 / kMod * kMod;  // 232
 static_assert(kByteLimit == 232);
-
-constexpr uint32_t mod_inverse(uint32_t a) {
-  for (uint32_t x = 1; x < kMod; ++x) {
-    if (a * x % kMod == 1) return x;
-  }
-  return 0;
-}
-constexpr uint32_t kCheckWeight = voucher_symbols;  // weight of the check symbol
-constexpr uint32_t kCheckWeightInverse = mod_inverse(kCheckWeight % kMod);
-static_assert(kCheckWeightInverse != 0 && kCheckWeight * kCheckWeightInverse % kMod == 1);
-
-constexpr uint8_t kInvalid = 0xff;
-constexpr std::array<uint8_t, 256> make_decode_table() {
-  std::array<uint8_t, 256> table{};
-  table.fill(kInvalid);
-  for (size_t i = 0; i < voucher_alphabet.size(); ++i) {
-    auto upper = static_cast<unsigned char>(voucher_alphabet[i]);
-    table[upper] = static_cast<uint8_t>(i);
-    if (upper >= 'A' && upper <= 'Z') table[upper - 'A' + 'a'] = static_cast<uint8_t>(i);
-  }
-  return table;
-}
-constexpr std::array<uint8_t, 256> kDecode = make_decode_table();
-static_assert(kDecode['2'] == 0 && kDecode['Y'] == 28 && kDecode['y'] == 28);
-static_assert(kDecode['0'] == kInvalid && kDecode['O'] == kInvalid && kDecode['1'] == kInvalid &&
-              kDecode['I'] == kInvalid && kDecode['L'] == kInvalid && kDecode['U'] == kInvalid &&
-              kDecode['Z'] == kInvalid);
 
 // Hands out uniform symbols from a ByteSource, reading it in large blocks so a
 // batch of 100 000 codes makes a few hundred RAND_bytes calls, not millions.
@@ -92,26 +57,6 @@ bool draw_symbols(SymbolReader& reader, Symbols* symbols) {
   return true;
 }
 
-uint32_t weighted_sum(const Symbols& symbols) {
-  uint32_t sum = 0;
-  for (size_t j = 0; j < voucher_symbols; ++j)
-    sum += static_cast<uint32_t>(j + 1) * symbols[j];
-  return sum % kMod;
-}
-
-std::string format_canonical(const Symbols& symbols) {
-  COFFER_ASSERT(weighted_sum(symbols) == 0);
-  std::string out;
-  out.reserve(voucher_canonical_size);
-  for (size_t i = 0; i < voucher_symbols; ++i) {
-    if (i != 0 && i % voucher_group_size == 0) out.push_back('-');
-    COFFER_ASSERT(symbols[i] < kMod);
-    out.push_back(voucher_alphabet[symbols[i]]);
-  }
-  COFFER_ASSERT(out.size() == voucher_canonical_size);
-  return out;
-}
-
 // 17 symbols of 5 bits packed into 85 bits: the batch's duplicate key.
 struct PackedCode {
   uint64_t lo = 0;
@@ -133,23 +78,6 @@ PackedCode pack(const Symbols& symbols) {
     }
   }
   return packed;
-}
-
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'a' && a[i] <= 'z' ? static_cast<char>(a[i] - 'a' + 'A') : a[i];
-    char y = b[i] >= 'a' && b[i] <= 'z' ? static_cast<char>(b[i] - 'a' + 'A') : b[i];
-    if (x != y) return false;
-  }
-  return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -178,22 +106,11 @@ bool CsprngSource::fill(std::span<uint8_t> out) {
   return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;
 }
 
-uint8_t voucher_check_value(std::span<const uint8_t, voucher_random_symbols> values) {
-  uint32_t sum = 0;
-  for (size_t j = 0; j < voucher_random_symbols; ++j) {
-    COFFER_ASSERT(values[j] < kMod);
-    sum += static_cast<uint32_t>(j + 1) * values[j];
-  }
-  // Solve kCheckWeight * c == -sum (mod 29).
-  uint32_t check = (kMod - sum % kMod) % kMod * kCheckWeightInverse % kMod;
-  return static_cast<uint8_t>(check);
-}
-
 CodeStatus generate_voucher_code(std::string* code, ByteSource& source) {
   SymbolReader reader(source);
   Symbols symbols;
   if (!draw_symbols(reader, &symbols)) return CodeStatus::rng_failure;
-  *code = format_canonical(symbols);
+  *code = client::format_voucher_code(symbols);
   return CodeStatus::ok;
 }
 
@@ -218,7 +135,7 @@ CodeStatus generate_voucher_codes(size_t count, std::vector<std::string>* codes,
       if (++redraws > voucher_batch_redraws_max) return CodeStatus::rng_failure;
       continue;
     }
-    fresh.push_back(format_canonical(symbols));
+    fresh.push_back(client::format_voucher_code(symbols));
   }
   codes->reserve(codes->size() + fresh.size());
   for (auto& code : fresh)
@@ -231,48 +148,12 @@ CodeStatus generate_voucher_codes(size_t count, std::vector<std::string>* codes)
   return generate_voucher_codes(count, codes, source);
 }
 
-CodeStatus normalise_voucher_code(std::string_view input, std::string* canonical) {
-  if (input.size() > voucher_input_size_max) return CodeStatus::malformed;
-  // Leading spaces before a scanned QR prefix are tolerated like everywhere else.
-  size_t start = input.find_first_not_of(' ');
-  if (start == std::string_view::npos) return CodeStatus::malformed;
-  input.remove_prefix(start);
-  if (input.size() >= voucher_qr_prefix.size() &&
-      ascii_iequals(input.substr(0, voucher_qr_prefix.size()), voucher_qr_prefix)) {
-    input.remove_prefix(voucher_qr_prefix.size());
-  }
-  Symbols symbols;
-  size_t n = 0;
-  for (char c : input) {
-    if (c == ' ' || c == '-') continue;
-    uint8_t value = kDecode[static_cast<unsigned char>(c)];
-    if (value == kInvalid || n == voucher_symbols) return CodeStatus::malformed;
-    symbols[n++] = value;
-  }
-  if (n != voucher_symbols || weighted_sum(symbols) != 0) return CodeStatus::malformed;
-  *canonical = format_canonical(symbols);
-  return CodeStatus::ok;
-}
-
 std::string voucher_qr_payload(std::string_view canonical_code) {
   std::string out;
   out.reserve(voucher_qr_prefix.size() + canonical_code.size());
   out.append(voucher_qr_prefix);
   out.append(canonical_code);
   return out;
-}
-
-CodeHash keyed_code_hash(const CodeSecret& secret, std::string_view canonical_code) {
-  std::array<uint8_t, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_size = 0;
-  const unsigned char* result = HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-                                     reinterpret_cast<const unsigned char*>(canonical_code.data()),
-                                     canonical_code.size(), mac.data(), &mac_size);
-  // HMAC-SHA256 cannot fail on valid arguments; if OpenSSL says otherwise it is broken.
-  COFFER_ASSERT(result != nullptr && mac_size == 32);
-  CodeHash hash;
-  std::memcpy(hash.data(), mac.data(), hash.size());
-  return hash;
 }
 
 CodeStatus generate_code_secret(CodeSecret* secret, ByteSource& source) {
@@ -300,27 +181,15 @@ CodeStatus write_new_code_secret_file(const std::string& path, CodeSecret* secre
 }
 
 CodeStatus load_code_secret_file(const std::string& path, CodeSecret* secret) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return CodeStatus::io_error;
-  std::string text(code_secret_file_size_max, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return CodeStatus::io_error;
-  text.resize(static_cast<size_t>(in.gcount()));
-  std::string_view line(text);
-  line = line.substr(0, line.find('\n'));
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  CodeSecret parsed;
-  bool ok = line.size() == 2 * parsed.size();
-  for (size_t i = 0; ok && i < parsed.size(); ++i) {
-    int hi = hex_value(line[2 * i]);
-    int lo = hex_value(line[2 * i + 1]);
-    ok = hi >= 0 && lo >= 0;
-    if (ok) parsed[i] = static_cast<uint8_t>(hi << 4 | lo);
+  switch (client::load_voucher_secret_file(path, secret)) {
+    case client::SecretFileStatus::ok:
+      return CodeStatus::ok;
+    case client::SecretFileStatus::unreadable:
+      return CodeStatus::io_error;
+    case client::SecretFileStatus::malformed:
+      return CodeStatus::bad_secret;
   }
-  OPENSSL_cleanse(text.data(), text.size());
-  if (!ok) return CodeStatus::bad_secret;
-  *secret = parsed;
-  return CodeStatus::ok;
+  return CodeStatus::bad_secret;
 }
 
 }  // namespace coffer::gateway

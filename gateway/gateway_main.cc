@@ -9,9 +9,6 @@
 #include <string>
 #include <thread>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "gateway/api_keys.h"
 #include "gateway/codes.h"
 #include "gateway/handlers.h"
@@ -59,19 +56,6 @@ std::optional<std::string> read_first_line(const std::string& path) {
   }
   if (line.empty()) return std::nullopt;
   return line;
-}
-
-// Without --voucher-secret-file: HMAC-SHA256(token, "coffer voucher codes").
-// Every gateway of one ledger shares the token, so all of them agree on the
-// voucher codes' keyed hash with no extra set-up.
-bool derive_code_secret(const std::string& token, CodeSecret* secret) {
-  static constexpr std::string_view label = "coffer voucher codes";
-  static_assert(code_secret_size == 32, "HMAC-SHA256 gives 32 bytes");
-  unsigned int size = 0;
-  const unsigned char* out = HMAC(EVP_sha256(), token.data(), static_cast<int>(token.size()),
-                                  reinterpret_cast<const unsigned char*>(label.data()),
-                                  label.size(), secret->data(), &size);
-  return out != nullptr && size == secret->size();
 }
 
 int fail(const std::string& message) {
@@ -148,8 +132,9 @@ int main(int argc, char** argv) {
       return fail("cannot read the voucher secret from " + path + ": " +
                   std::string(code_status_name(st)));
     }
-  } else if (!derive_code_secret(*token, &handler_options.voucher_code_secret)) {
-    return fail("cannot derive the voucher secret from the access token");
+  } else {
+    // The same on every gateway of one ledger, and what the CLI derives.
+    handler_options.voucher_code_secret = coffer::client::voucher_secret_from_token(*token);
   }
 
   Metrics metrics;

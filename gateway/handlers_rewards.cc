@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "clients/domain_ids.h"
 #include "clients/domain_names.h"
+#include "clients/voucher_code.h"
 #include "core/assert.h"
 #include "core/types.h"
 #include "gateway/csv.h"
@@ -42,15 +44,6 @@ std::string hex_id(const Id128& id) {
       out.push_back(digits[(part >> shift) & 0xf]);
   }
   return out;
-}
-
-Id128 code_id(const CodeHash& h) {
-  Id128 id{};
-  for (int i = 7; i >= 0; i--) {
-    id.lo = (id.lo << 8) | h[size_t(i)];
-    id.hi = (id.hi << 8) | h[size_t(8 + i)];
-  }
-  return id;
 }
 
 bool replayed(const Reply& reply) {
@@ -368,9 +361,7 @@ void withdrawal_create(LedgerLink* link, const Request& req, Responder respond) 
   c.id = withdrawal_command_id(withdrawal_id);
   c.body.withdrawal.member_id = member_id;
   c.body.withdrawal.amount = amount;
-  // Length-prefixed so that ("a\n", "b") and ("a", "\nb") differ.
-  c.body.withdrawal.payout_hash =
-      net::id_from_string("payout", std::to_string(method.size()) + ":" + method + account).lo;
+  c.body.withdrawal.payout_hash = client::payout_hash(method, account);
   json::object text;
   text["ref"] = withdrawal_id;
   text["payout"] = payout;
@@ -675,7 +666,7 @@ void voucher_batch_create(LedgerLink* link, const CodeSecret& secret, const Requ
   }
   b->hashes.reserve(b->codes.size());
   for (const std::string& code : b->codes)
-    b->hashes.push_back(code_id(keyed_code_hash(secret, code)));
+    b->hashes.push_back(client::voucher_code_id(secret, code));
   b->text["ref"] = batch_id;
   b->text["merchant_id"] = merchant_id;
   b->text["kind"] = kind;
@@ -798,17 +789,6 @@ Id128 redeemed_text_key(const Id128& code) {
   return text_key("voucher_redeemed", hex_id(code));
 }
 
-// The keyed hash of what was typed. A malformed input still goes to core
-// under a hash no real code has ("malformed:" never starts a canonical code),
-// so that it counts for the V5 guard and answers NOT_FOUND like an unknown code.
-Id128 typed_code_id(const CodeSecret& secret, const std::string& input) {
-  std::string canonical;
-  if (normalise_voucher_code(input, &canonical) == CodeStatus::ok) {
-    return code_id(keyed_code_hash(secret, canonical));
-  }
-  return code_id(keyed_code_hash(secret, "malformed:" + input));
-}
-
 // paper (at a store) and card (into a wallet).
 void voucher_redeem(LedgerLink* link, const CodeSecret& secret, bool paper, const Request& req,
                     Responder respond) {
@@ -837,7 +817,7 @@ void voucher_redeem(LedgerLink* link, const CodeSecret& secret, bool paper, cons
   c.kind = paper ? CommandKind::voucher_redeem : CommandKind::voucher_redeem_to_wallet;
   c.id = random_id();
   RedeemBody& rb = c.body.redeem;
-  rb.code = typed_code_id(secret, code);
+  rb.code = client::typed_voucher_code_id(secret, code);
   if (paper) {
     rb.merchant_id = net::account_id_from_string(merchant_id);
     rb.store_id = net::account_id_from_string(store_id);

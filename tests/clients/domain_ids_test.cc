@@ -1,10 +1,12 @@
-// clients/domain_ids.h, domain_names.h and voucher_code.h derive what the
-// gateway derives: checked against the gateway's own functions, so that the
-// two cannot drift apart while both copies exist.
+// clients/domain_ids.h, domain_names.h and voucher_code.h: the one derivation
+// of ids, text keys, hashes and voucher codes for the gateway and the CLI.
+// Stable forever (stored texts and idempotency depend on them), so they are
+// checked against known answers computed outside this code: SHA-256 and
+// HMAC-SHA256 in Python's hashlib/hmac, by the formulas in domain_ids.h and
+// voucher_code.h (little-endian bytes 0..7 = lo, 8..15 = hi).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <string>
@@ -14,32 +16,45 @@
 #include "clients/domain_names.h"
 #include "clients/voucher_code.h"
 #include "gateway/codes.h"
-#include "gateway/handler_util.h"
-#include "gateway/handlers.h"
 #include "gateway/handlers_admin.h"
 #include "net/ids.h"
 
 namespace coffer {
 namespace {
 
-TEST(DomainIds, TextKeysAndGroupsAreTheGateways) {
-  for (const char* ns : {"member", "merchant", "store", "group", "method", "config", "api_key"}) {
-    for (const char* id : {"1", "42", "m-7/s1", "guide", ""}) {
-      EXPECT_EQ(client::text_key(ns, id), gateway::text_key(ns, id)) << ns << " " << id;
-      EXPECT_EQ(client::text_group(ns, id), gateway::text_group(ns, id)) << ns << " " << id;
-    }
+// sha256("text:member:42")[0..16] and sha256("group:member:42")[0..8], and so on.
+TEST(DomainIds, TextKeysAndGroupsKnownAnswers) {
+  struct Case {
+    const char* ns;
+    const char* id;
+    Id128 key;
+    uint64_t group;
+  };
+  const Case cases[] = {
+      {"member", "42", {0x9775deb464c015d3, 0x5844c9ec3ae41b2e}, 0x7d5c6b19f3c0a563},
+      {"merchant", "m-7", {0x4df8ebbef105ddb6, 0xc9b173d1484b5b06}, 0x9908a2f2fda4e248},
+      {"store", "5/6", {0xb91c3da76b23b47c, 0x5f211901302dd0aa}, 0x2531ab8fa4d1e8c0},
+      {"config", "guide", {0xe00f0d4982a91d25, 0x1721b0428a4e059e}, 0xb064011052332c13},
+      {"api_key", "", {0x89b12225e30e821b, 0x13dd6b7639a87171}, 0x4505f10fd9db9c8f},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(client::text_key(c.ns, c.id), c.key) << c.ns << " " << c.id;
+    EXPECT_EQ(client::text_group(c.ns, c.id), c.group) << c.ns << " " << c.id;
   }
-  EXPECT_EQ(client::member_text_key(42), gateway::text_key("member", "42"));
-  EXPECT_EQ(client::guide_text_key(), gateway::text_key("config", "guide"));
+  EXPECT_EQ(client::member_text_key(42), client::text_key("member", "42"));
+  EXPECT_EQ(client::guide_text_key(), client::text_key("config", "guide"));
+  // The gateway composes a store's key from account ids: the same key.
   EXPECT_EQ(client::text_key("store", "5/6"), gateway::store_text_key(5, 6));
   EXPECT_NE(client::text_key("member", "1"), client::text_key("merchant", "1"));
 }
 
-TEST(DomainIds, PhoneHashIsTheGateways) {
-  for (const char* phone : {"13800000000", "138-0000-0000", "+86-138", "1", "---"}) {
-    EXPECT_EQ(client::phone_hash(phone), gateway::phone_hash(phone)) << phone;
-    EXPECT_NE(client::phone_hash(phone), 0u);
-  }
+// sha256("phone:" + digits without '-')[0..8].
+TEST(DomainIds, PhoneHashKnownAnswers) {
+  EXPECT_EQ(client::phone_hash("13800000000"), 0xd95aa2df668bcf14u);
+  EXPECT_EQ(client::phone_hash("138-0000-0000"), 0xd95aa2df668bcf14u);
+  EXPECT_EQ(client::phone_hash("+86-138"), 0x47b0947be93f22e7u);
+  EXPECT_EQ(client::phone_hash("1"), 0x4093c51d2a9786a2u);
+  EXPECT_NE(client::phone_hash("---"), 0u);
   EXPECT_EQ(client::phone_hash("138-0000"), client::phone_hash("1380000"));
   EXPECT_NE(client::phone_hash("1380000"), client::phone_hash("1380001"));
 }
@@ -85,56 +100,64 @@ TEST(DomainNames, RoundTripsAndKnownNames) {
             "release");
 }
 
-// Codes minted by the gateway normalise and hash to what the gateway keeps.
-TEST(VoucherCode, SameCanonicalFormAndKeyedHashAsTheGateway) {
-  gateway::CodeSecret gsecret{};
-  for (size_t i = 0; i < gsecret.size(); i++)
-    gsecret[i] = uint8_t(i * 7 + 1);
-  client::VoucherSecret csecret{};
-  std::copy(gsecret.begin(), gsecret.end(), csecret.begin());
+client::VoucherSecret test_secret() {
+  client::VoucherSecret secret{};
+  for (size_t i = 0; i < secret.size(); i++)
+    secret[i] = uint8_t(i * 7 + 1);
+  return secret;
+}
+
+// hmac(bytes(i * 7 + 1 for i in range(32)), b"7KQ2MH-9XC4RT-P3WNVQ", sha256), the
+// first 16 bytes (861ff9122280540b054a683be3f6c526); malformed input hashes
+// "malformed:" + input (4f97fee90338f6bd4ccf6c48ecbe9466 for "nope").
+TEST(VoucherCode, KeyedHashKnownAnswers) {
+  const client::VoucherSecret secret = test_secret();
+  const Id128 code_id{0x0b54802212f91f86, 0x26c5f6e33b684a05};
+  EXPECT_EQ(client::voucher_code_id(secret, "7KQ2MH-9XC4RT-P3WNVQ"), code_id);
+  EXPECT_EQ(client::keyed_code_hash(secret, "7KQ2MH-9XC4RT-P3WNVQ")[0], 0x86);
+  EXPECT_EQ(client::keyed_code_hash(secret, "7KQ2MH-9XC4RT-P3WNVQ")[15], 0x26);
+  EXPECT_EQ(client::typed_voucher_code_id(secret, "coffer:v1: 7kq2mh 9xc4rt p3wnvq"), code_id);
+  EXPECT_EQ(client::typed_voucher_code_id(secret, "nope"),
+            (Id128{0xbdf63803e9fe974f, 0x6694beec486ccf4c}));
+  // A typo (Q -> R) breaks the check symbol: hashed as malformed, not as a code.
+  EXPECT_FALSE(client::normalise_voucher_code("7KQ2MH-9XC4RT-P3WNVR"));
+  EXPECT_NE(client::typed_voucher_code_id(secret, "7KQ2MH-9XC4RT-P3WNVR"), code_id);
+}
+
+// Codes minted by the gateway normalise back from what people type.
+TEST(VoucherCode, GatewayCodesNormalise) {
   std::vector<std::string> codes;
   ASSERT_EQ(gateway::generate_voucher_codes(200, &codes), gateway::CodeStatus::ok);
   for (const std::string& code : codes) {
     std::string lower = "coffer:v1: ";
     for (char ch : code)
       lower.push_back(ch == '-' ? ' ' : char(std::tolower(ch)));
-    auto canonical = client::normalise_voucher_code(lower);
-    ASSERT_TRUE(canonical) << lower;
-    EXPECT_EQ(*canonical, code);
-    const gateway::CodeHash h = gateway::keyed_code_hash(gsecret, code);
-    Id128 expected{};
-    for (int i = 7; i >= 0; i--) {
-      expected.lo = (expected.lo << 8) | h[size_t(i)];
-      expected.hi = (expected.hi << 8) | h[size_t(8 + i)];
-    }
-    EXPECT_EQ(client::typed_voucher_code_id(csecret, lower), expected);
+    EXPECT_EQ(client::normalise_voucher_code(lower), code) << lower;
     // Any single substitution breaks the check symbol.
     std::string typo = code;
     typo[0] = typo[0] == '2' ? '3' : '2';
     EXPECT_FALSE(client::normalise_voucher_code(typo)) << typo;
-    std::string gcanon;
-    EXPECT_EQ(gateway::normalise_voucher_code(typo, &gcanon), gateway::CodeStatus::malformed);
   }
   EXPECT_FALSE(client::normalise_voucher_code(""));
   EXPECT_FALSE(client::normalise_voucher_code(std::string(65, '2')));
-  // Malformed input still hashes (V5 counts it), never like a real code.
-  EXPECT_NE(client::typed_voucher_code_id(csecret, "nope"),
-            client::typed_voucher_code_id(csecret, codes[0]));
 }
 
+// hmac(b"token-a", b"coffer voucher codes", sha256).
 TEST(VoucherCode, SecretFromTokenAndFile) {
   const client::VoucherSecret a = client::voucher_secret_from_token("token-a");
-  EXPECT_EQ(a, client::voucher_secret_from_token("token-a"));
+  EXPECT_EQ(a[0], 0x20);
+  EXPECT_EQ(a[1], 0xda);
+  EXPECT_EQ(a[31], 0x4b);
   EXPECT_NE(a, client::voucher_secret_from_token("token-b"));
   const std::string path = ::testing::TempDir() + "/voucher-secret-" + std::to_string(::getpid());
   gateway::CodeSecret written{};
   std::remove(path.c_str());
   ASSERT_EQ(gateway::write_new_code_secret_file(path, &written), gateway::CodeStatus::ok);
-  auto loaded = client::load_voucher_secret_file(path);
-  ASSERT_TRUE(loaded);
-  EXPECT_TRUE(std::equal(written.begin(), written.end(), loaded->begin()));
+  client::VoucherSecret loaded{};
+  ASSERT_EQ(client::load_voucher_secret_file(path, &loaded), client::SecretFileStatus::ok);
+  EXPECT_EQ(loaded, written);
   std::remove(path.c_str());
-  EXPECT_FALSE(client::load_voucher_secret_file(path));
+  EXPECT_EQ(client::load_voucher_secret_file(path, &loaded), client::SecretFileStatus::unreadable);
 }
 
 }  // namespace
