@@ -60,7 +60,11 @@ inline constexpr uint64_t us_per_day = 86'400'000'000ull;
 inline constexpr uint32_t payees_per_method_max = 64;           // payee accounts per method
 inline constexpr uint32_t voucher_batch_quantity_max = 100000;  // V1
 inline constexpr uint32_t vouchers_capacity_max = 1u << 27;     // codes in all batches
-inline constexpr uint32_t voucher_guard_slots = 4096;  // V5 failure counters (direct-mapped)
+inline constexpr uint32_t voucher_guard_slots = 4096;           // V5 failure counters
+inline constexpr uint32_t voucher_guard_ways = 4;  // slots per set (one key's candidates)
+// V5: all stores of a merchant together may fail this many times the limit per
+// minute, so that made-up store ids do not each get a fresh allowance.
+inline constexpr uint32_t voucher_guard_merchant_factor = 10;
 inline constexpr uint64_t voucher_guard_window_us = 60'000'000;  // V5: one minute
 inline constexpr uint32_t members_capacity_max = 1u << 26;
 inline constexpr uint32_t merchants_capacity_max = 1u << 20;

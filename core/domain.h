@@ -263,12 +263,15 @@ struct SettlementRow {
 };
 static_assert(sizeof(SettlementRow) == 88);
 
-// V5: failed code attempts per store / member in the current minute.
+// V5: failed code attempts of one redeemer in the current minute. The key is
+// kept whole (not hashed) so that no chosen id can share another's counter:
+// merchant_id != 0: a store of that merchant (id 0: all its stores together);
+// merchant_id == 0: a member (id 0: every id that is not a member).
 struct GuardSlot {
-  uint64_t key;
-  uint64_t window;  // time_us / voucher_guard_window_us
+  uint64_t merchant_id;
+  uint64_t id;
+  uint32_t window;  // time_us / voucher_guard_window_us
   uint32_t failures;
-  uint32_t reserved;
 };
 
 // A permanent table of records keyed by Id128 (records are never removed).
@@ -454,6 +457,8 @@ class Domain {
   Result batch_add_codes(const Command& c, Reply& reply);
   Result batch_void(const Command& c, Reply& reply);
   Result voucher_redeem(const Command& c, Reply& reply, EffectSink& sink);
+  uint32_t guard_failures(uint64_t merchant_id, uint64_t id, uint32_t window) const;
+  void guard_fail(uint64_t merchant_id, uint64_t id, uint32_t window);
   void batch_reply(const Batch& b, uint64_t now_us, Reply& reply) const;
   void voucher_reply(const Voucher& v, uint64_t now_us, Reply& reply) const;
   Result voucher_read(const Command& c, Reply& reply) const;

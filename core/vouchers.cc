@@ -10,14 +10,42 @@
 namespace coffer::detail {
 
 namespace {
-// Guard keys: stores and members in separate halves of the key space.
-uint64_t store_key(uint64_t store_id) {
-  return store_id & ~(uint64_t{1} << 63);
+uint64_t guard_set(uint64_t merchant_id, uint64_t id) {
+  constexpr uint64_t sets = voucher_guard_slots / voucher_guard_ways;
+  return (hash_u64(merchant_id ^ hash_u64(id)) & (sets - 1)) * voucher_guard_ways;
 }
-uint64_t member_key(uint64_t member_id) {
-  return member_id | (uint64_t{1} << 63);
+uint32_t live_failures(const GuardSlot& g, uint32_t window) {
+  return g.window == window ? g.failures : 0;
 }
 }  // namespace
+
+// V5 counters, set-associative: a key lives in one set of voucher_guard_ways
+// slots. Only failures write; a new key takes its set's slot with the fewest
+// failures this minute, so a flood of new keys cannot push out a refused one.
+uint32_t Domain::guard_failures(uint64_t merchant_id, uint64_t id, uint32_t window) const {
+  const GuardSlot* set = &guard_[guard_set(merchant_id, id)];
+  for (uint32_t w = 0; w < voucher_guard_ways; w++) {
+    if (set[w].merchant_id == merchant_id && set[w].id == id) return live_failures(set[w], window);
+  }
+  return 0;
+}
+
+void Domain::guard_fail(uint64_t merchant_id, uint64_t id, uint32_t window) {
+  GuardSlot* set = &guard_[guard_set(merchant_id, id)];
+  GuardSlot* pick = &set[0];
+  for (uint32_t w = 0; w < voucher_guard_ways; w++) {
+    GuardSlot& g = set[w];
+    if (g.merchant_id == merchant_id && g.id == id) {
+      pick = &g;
+      break;
+    }
+    if (live_failures(g, window) < live_failures(*pick, window)) pick = &g;
+  }
+  if (pick->merchant_id != merchant_id || pick->id != id || pick->window != window) {
+    *pick = GuardSlot{merchant_id, id, window, 0};
+  }
+  if (pick->failures != UINT32_MAX) pick->failures++;
+}
 
 void Domain::batch_reply(const Batch& b, uint64_t now_us, Reply& reply) const {
   ReplyData d{};
@@ -156,15 +184,20 @@ Result Domain::batch_void(const Command& c, Reply& reply) {
 Result Domain::voucher_redeem(const Command& c, Reply& reply, EffectSink& sink) {
   const RedeemBody& b = c.body.redeem;
   const bool paper = c.kind == CommandKind::voucher_redeem;
-  if (paper ? (b.member_id != 0 || b.merchant_id == 0)
+  if (paper ? (b.member_id != 0 || b.merchant_id == 0 || b.store_id == 0)
             : (b.member_id == 0 || b.store_id != 0 || b.merchant_id != 0)) {
     return Result::invalid_request;
   }
-  const uint64_t key = paper ? store_key(b.store_id) : member_key(b.member_id);
-  GuardSlot& g = guard_[hash_u64(key) & (voucher_guard_slots - 1)];
-  const uint64_t window = c.time_us / voucher_guard_window_us;
-  if (g.key != key || g.window != window) g = GuardSlot{key, window, 0, 0};
-  if (config_.voucher_fail_limit != 0 && g.failures >= config_.voucher_fail_limit) {
+  // V5 keys (GuardSlot): the store, and all stores of its merchant together;
+  // or the member, with every id that is not a member sharing one counter.
+  const uint32_t window = static_cast<uint32_t>(c.time_us / voucher_guard_window_us);
+  const uint64_t guard_merchant = paper ? b.merchant_id : 0;
+  const uint64_t guard_id =
+      paper ? b.store_id : (find_member(b.member_id) == none ? 0 : b.member_id);
+  const uint64_t limit = config_.voucher_fail_limit;
+  if (limit != 0 && (guard_failures(guard_merchant, guard_id, window) >= limit ||
+                     (paper && guard_failures(guard_merchant, 0, window) >=
+                                   limit * voucher_guard_merchant_factor))) {
     return Result::rate_limited;
   }
   const Result r = [&]() -> Result {
@@ -219,7 +252,10 @@ Result Domain::voucher_redeem(const Command& c, Reply& reply, EffectSink& sink) 
     voucher_reply(v, c.time_us, reply);
     return Result::ok;
   }();
-  if (r != Result::ok) g.failures++;
+  if (r != Result::ok) {
+    guard_fail(guard_merchant, guard_id, window);
+    if (paper) guard_fail(guard_merchant, 0, window);
+  }
   return r;
 }
 

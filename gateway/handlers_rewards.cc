@@ -63,23 +63,40 @@ const Principal& principal_of(const Request& req) {
 
 // --- Orders, rebates, gifts ------------------------------------------------------
 
+// The most lines one order request may carry (a cart), before merging.
+constexpr size_t order_lines_request_max = 200;
+
+// SPEC O1: core takes order_lines_max lines with their own rates. A request may
+// carry more: lines with equal rates are merged (each rate applies to the sum of
+// its lines, rounded once), and lines with neither rate of their own are left
+// out, since the rest of the amount earns at the group's rates anyway. False
+// when more than order_lines_max distinct pairs of rates remain.
+bool merge_order_lines(std::span<const OrderLine> parsed, std::span<OrderLine> merged) {
+  size_t used = 0;
+  for (const OrderLine& l : parsed) {
+    if (l.amount == 0) break;
+    if (l.cashback_bp == rate_of_group && l.earn_points_bp == rate_of_group) continue;
+    size_t k = 0;
+    while (k < used && (merged[k].cashback_bp != l.cashback_bp ||
+                        merged[k].earn_points_bp != l.earn_points_bp)) {
+      k++;
+    }
+    if (k == merged.size()) return false;
+    if (k == used) merged[used++] = OrderLine{0, l.cashback_bp, l.earn_points_bp};
+    merged[k].amount += l.amount;
+  }
+  return true;
+}
+
 void order_complete(LedgerLink* link, const Request& req, Responder respond) {
   json::object body;
   if (!read_body(req, respond, &body)) return;
-  // SPEC O1: at most order_lines_max lines carry their own rates; a clear 400
-  // rather than the reader's generic "more than N elements".
-  if (auto it = body.find("lines"); it != body.end() && it->value().is_array() &&
-                                    it->value().as_array().size() > order_lines_max) {
-    return respond(invalid_field("lines", "an order carries at most " +
-                                              std::to_string(order_lines_max) +
-                                              " lines with their own rates"));
-  }
   uint64_t member_id = 0;
   std::string merchant_id;
   int64_t amount = 0;
   std::optional<std::string> payment_id;
   std::optional<int64_t> received_at_us;
-  OrderLine lines[order_lines_max]{};
+  OrderLine parsed[order_lines_request_max]{};
   bool line_ok = true;
   ObjectReader r(body);
   r.u64("member_id", &member_id)
@@ -87,24 +104,32 @@ void order_complete(LedgerLink* link, const Request& req, Responder respond) {
       .amount("amount", &amount)
       .id("payment_id", &payment_id)
       .time_us("received_at", &received_at_us)
-      .objects("lines", Presence::optional, order_lines_max, [&](ObjectReader& lr, size_t i) {
-        std::optional<int64_t> cashback_bp;
-        std::optional<int64_t> earn_bp;
-        lr.amount("amount", &lines[i].amount)
-            .i64("cashback_bp", &cashback_bp, 0, 10'000)
-            .i64("earn_points_bp", &earn_bp, 0, 10'000);
-        if (lr.ok() && lines[i].amount == 0) line_ok = false;
-        lines[i].cashback_bp = cashback_bp ? uint32_t(*cashback_bp) : rate_of_group;
-        lines[i].earn_points_bp = earn_bp ? uint32_t(*earn_bp) : rate_of_group;
-      });
+      .objects("lines", Presence::optional, order_lines_request_max,
+               [&](ObjectReader& lr, size_t i) {
+                 std::optional<int64_t> cashback_bp;
+                 std::optional<int64_t> earn_bp;
+                 lr.amount("amount", &parsed[i].amount)
+                     .i64("cashback_bp", &cashback_bp, 0, 10'000)
+                     .i64("earn_points_bp", &earn_bp, 0, 10'000);
+                 if (lr.ok() && parsed[i].amount == 0) line_ok = false;
+                 parsed[i].cashback_bp = cashback_bp ? uint32_t(*cashback_bp) : rate_of_group;
+                 parsed[i].earn_points_bp = earn_bp ? uint32_t(*earn_bp) : rate_of_group;
+               });
   if (!finish(r, respond)) return;
   if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
   if (!line_ok) return respond(invalid_field("lines", "every line amount must be positive"));
   int64_t lines_total = 0;
-  for (const OrderLine& l : lines)
+  for (const OrderLine& l : parsed)
     lines_total += l.amount;
   if (lines_total > amount) {
     return respond(invalid_field("lines", "the lines add up to more than the order amount"));
+  }
+  OrderLine lines[order_lines_max]{};
+  if (!merge_order_lines(parsed, lines)) {
+    return respond(invalid_field("lines", "the lines carry more than " +
+                                              std::to_string(order_lines_max) +
+                                              " distinct pairs of their own rates; at most " +
+                                              std::to_string(order_lines_max) + " are allowed"));
   }
   std::string order_ref = req.param("order_ref").value;
   Command c{};

@@ -111,7 +111,7 @@ class DomainModel {
     uint64_t at = 0, by = 0;
   };
   struct GuardM {
-    uint64_t key = 0, window = 0;
+    uint64_t window = 0;
     uint32_t failures = 0;
   };
   struct WithdrawalM {
@@ -138,9 +138,10 @@ class DomainModel {
   std::map<Id128, RechargeM> recharges;
   std::map<Id128, BatchM> batches;
   std::map<Id128, CodeM> codes;
-  std::map<uint64_t, GuardM> guard;  // by slot, as core maps them
-  int64_t clearing[4] = {};          // channel clearing balances
-  int64_t liability = 0;             // voucher liability balance
+  // V5 failures by (merchant or 0, store or member or 0): exact, never evicted.
+  std::map<std::pair<uint64_t, uint64_t>, GuardM> guard;
+  int64_t clearing[4] = {};  // channel clearing balances
+  int64_t liability = 0;     // voucher liability balance
   size_t vouchers_capacity = 1u << 18;
   size_t codes_reserved = 0;
   size_t members_capacity = 12;
@@ -950,18 +951,29 @@ class DomainModel {
   Result redeem(const Command& c, Reply& r) {
     const RedeemBody& b = c.body.redeem;
     const bool paper = c.kind == CommandKind::voucher_redeem;
-    if (paper ? (b.member_id != 0 || b.merchant_id == 0)
+    if (paper ? (b.member_id != 0 || b.merchant_id == 0 || b.store_id == 0)
               : (b.member_id == 0 || b.store_id != 0 || b.merchant_id != 0)) {
       return Result::invalid_request;
     }
-    const uint64_t key =
-        paper ? (b.store_id & ~(uint64_t{1} << 63)) : (b.member_id | (uint64_t{1} << 63));
-    GuardM& g = guard[detail::hash_u64(key) & (voucher_guard_slots - 1)];
     const uint64_t window = c.time_us / voucher_guard_window_us;
-    if (g.key != key || g.window != window) g = GuardM{key, window, 0};
-    if (config.voucher_fail_limit != 0 && g.failures >= config.voucher_fail_limit) {
+    const std::pair<uint64_t, uint64_t> key =
+        paper ? std::pair{b.merchant_id, b.store_id}
+              : std::pair{uint64_t{0}, members.count(b.member_id) ? b.member_id : 0};
+    const std::pair<uint64_t, uint64_t> all_stores{b.merchant_id, 0};
+    auto failures = [&](const std::pair<uint64_t, uint64_t>& k) -> uint64_t {
+      auto it = guard.find(k);
+      return it != guard.end() && it->second.window == window ? it->second.failures : 0;
+    };
+    const uint64_t limit = config.voucher_fail_limit;
+    if (limit != 0 && (failures(key) >= limit ||
+                       (paper && failures(all_stores) >= limit * voucher_guard_merchant_factor))) {
       return Result::rate_limited;
     }
+    auto fail = [&](const std::pair<uint64_t, uint64_t>& k) {
+      GuardM& g = guard[k];
+      if (g.window != window) g = GuardM{window, 0};
+      g.failures++;
+    };
     const Result res = [&]() -> Result {
       auto ci = codes.find(b.code);
       if (ci == codes.end()) return Result::not_found;
@@ -999,7 +1011,10 @@ class DomainModel {
       set_reply_data(r, code_data(x, c.time_us));
       return Result::ok;
     }();
-    if (res != Result::ok) g.failures++;
+    if (res != Result::ok) {
+      fail(key);
+      if (paper) fail(all_stores);
+    }
     return res;
   }
 

@@ -768,6 +768,41 @@ TEST_F(VoucherTest, BruteForceGuard) {
   EXPECT_EQ(result(make_redeem_to_wallet(d.id(), code(2), kAlice)), Result::rate_limited);
 }
 
+TEST_F(VoucherTest, GuardKeysCannotBeSharedOrMadeUp) {
+  setup(0);
+  make(voucher_paper);
+  d.time_us = (d.time_us / voucher_guard_window_us + 1) * voucher_guard_window_us;
+  EXPECT_EQ(result(make_redeem(d.id(), code(0), kShop, 0)), Result::invalid_request);
+  // Another merchant's store with the same id does not lock this merchant's store 5.
+  for (int k = 0; k < 10; k++)
+    EXPECT_EQ(result(make_redeem(d.id(), code(100 + k), kShop + 1, 5)), Result::not_found);
+  EXPECT_EQ(result(make_redeem(d.id(), code(0), kShop + 1, 5)), Result::rate_limited);
+  d.ok(make_redeem(d.id(), code(0), kShop, 5));
+  // Made-up store ids: all stores of a merchant together fail at most 10x the limit.
+  for (uint64_t s = 0; s < 10 * 10; s++)
+    EXPECT_EQ(result(make_redeem(d.id(), code(200), kShop, 1000 + s)), Result::not_found);
+  EXPECT_EQ(result(make_redeem(d.id(), code(1), kShop, 7)), Result::rate_limited);
+  // Made-up member ids share one counter; a real member keeps its own.
+  for (uint64_t m = 0; m < 10; m++)
+    EXPECT_EQ(result(make_redeem_to_wallet(d.id(), code(300), 900 + m)), Result::not_found);
+  EXPECT_EQ(result(make_redeem_to_wallet(d.id(), code(300), 999)), Result::rate_limited);
+  EXPECT_EQ(result(make_redeem_to_wallet(d.id(), code(300), kAlice)), Result::not_found);
+}
+
+TEST_F(VoucherTest, GuardFloodDoesNotForgetARefusedStore) {
+  setup(0);
+  make(voucher_paper);
+  d.time_us = (d.time_us / voucher_guard_window_us + 1) * voucher_guard_window_us;
+  for (int k = 0; k < 10; k++)
+    EXPECT_EQ(result(make_redeem(d.id(), code(100), kShop, 5)), Result::not_found);
+  // Many more keys than the table has slots, one failure each.
+  for (uint64_t k = 0; k < 4 * voucher_guard_slots; k++)
+    EXPECT_EQ(result(make_redeem(d.id(), code(100), 1'000'000 + k, 1)), Result::not_found);
+  EXPECT_EQ(result(make_redeem(d.id(), code(0), kShop, 5)), Result::rate_limited);
+  d.time_us += voucher_guard_window_us;
+  d.ok(make_redeem(d.id(), code(0), kShop, 5));
+}
+
 TEST_F(VoucherTest, RedeemedAtMostOnceUnderReplays) {
   setup(0);
   make(voucher_card, 2, 300);

@@ -199,12 +199,29 @@ TEST_F(Rewards, OrderCompleteGrantsAndErrors) {
   EXPECT_EQ(num(r.body, {"wallet", "available"}), 0);
   EXPECT_EQ(num(r.body, {"points", "maturing"}), 123);
 
-  // More than three lines with their own rates: a clear 400.
+  // A cart of many lines: equal rates merge (each rate over the sum of its lines),
+  // lines without rates of their own earn at the group's (cash-back 0, points 100 %).
+  // Cash-back: 3.00 (two lines) x 10 % + 3.00 x 20 % + 0.01 x 10 % = 0.90.
+  // Points: 3.00 at the group's 100 % = 3, 3.00 x 50 % = 1 (1.50 rounded down),
+  // the rest 9.49 at 100 % = 9: 13.
+  r = post("/v1/orders/ord-cart/complete",
+           R"({"member_id":101,"merchant_id":"om","amount":1550,"lines":[)"
+           R"({"amount":100,"cashback_bp":1000},{"amount":400},{"amount":200,"cashback_bp":1000},)"
+           R"({"amount":300,"cashback_bp":2000,"earn_points_bp":5000},{"amount":500},)"
+           R"({"amount":1,"cashback_bp":1000,"earn_points_bp":0}]})");
+  ASSERT_EQ(r.status, 201u) << r.raw;
+  EXPECT_EQ(num(r.body.at("grants").as_array()[0], {"amount"}), 90);
+  EXPECT_EQ(num(r.body.at("grants").as_array()[1], {"amount"}), 13);
+  // More than three distinct pairs of own rates: a clear 400, nothing granted.
   r = post(
       "/v1/orders/ord-e1/complete",
-      R"({"member_id":101,"merchant_id":"om","amount":400,"lines":[{"amount":1},{"amount":1},{"amount":1},{"amount":1}]})");
+      R"({"member_id":101,"merchant_id":"om","amount":400,"lines":[{"amount":1,"cashback_bp":1},)"
+      R"({"amount":1,"cashback_bp":2},{"amount":1,"cashback_bp":3},{"amount":1,"cashback_bp":4}]})");
   EXPECT_EQ(r.status, 400u) << r.raw;
   EXPECT_NE(str(r.body, {"error", "message"}).find("at most 3"), std::string::npos) << r.raw;
+  // Nothing landed under that order: the same ref with a valid body completes.
+  r = post("/v1/orders/ord-e1/complete", R"({"member_id":101,"merchant_id":"om","amount":400})");
+  EXPECT_EQ(r.status, 201u) << r.raw;
   r = post("/v1/orders/ord-e2/complete",
            R"({"member_id":101,"merchant_id":"om","amount":400,"colour":"red"})");
   EXPECT_EQ(r.status, 400u) << r.raw;
