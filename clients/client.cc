@@ -51,6 +51,9 @@ struct Call {
   std::vector<std::byte> query_body;  // a query: its encoded body (commands empty)
   Client::QueryCallback query_done;
   uint32_t attempts = 0;  // frames this call was sent in
+  // When the call was queued: a failed reconnect cycle fails only the calls that
+  // waited through all of it (see sender_loop).
+  std::chrono::steady_clock::time_point queued_at = std::chrono::steady_clock::now();
   bool is_query() const { return query_done != nullptr; }
   bool idempotent() const {
     if (is_query()) return true;  // reads change nothing
@@ -184,7 +187,10 @@ struct Client::State {
   void reader_loop(int fd);
   // After a connection broke: requeue what may be retried, fail the rest.
   void handle_break(std::unique_lock<std::mutex>& lock);
-  void fail_pending(std::unique_lock<std::mutex>& lock, Result status);
+  // Fails the pending calls queued no later than `queued_by` (default: all).
+  void fail_pending(std::unique_lock<std::mutex>& lock, Result status,
+                    std::chrono::steady_clock::time_point queued_by =
+                        std::chrono::steady_clock::time_point::max());
 };
 
 ConnectStatus Client::State::dial(int* fd_out, uint32_t* batch_max, uint32_t* in_flight_max,
@@ -279,9 +285,12 @@ bool Client::State::reconnect() {
   return false;
 }
 
-void Client::State::fail_pending(std::unique_lock<std::mutex>& lock, Result status) {
-  std::deque<std::unique_ptr<Call>> failed;
-  failed.swap(pending);
+void Client::State::fail_pending(std::unique_lock<std::mutex>& lock, Result status,
+                                 std::chrono::steady_clock::time_point queued_by) {
+  std::deque<std::unique_ptr<Call>> failed, kept;
+  for (auto& call : pending)
+    (call->queued_at <= queued_by ? failed : kept).push_back(std::move(call));
+  pending.swap(kept);
   lock.unlock();
   for (auto& call : failed)
     complete(call, status);
@@ -331,10 +340,13 @@ void Client::State::sender_loop() {
       continue;
     }
     if (!connected) {
+      // A call queued during a failing cycle stays for the next cycle: it
+      // fails only once the ledger was unreachable for a whole cycle after it came.
+      const auto cycle_start = std::chrono::steady_clock::now();
       lock.unlock();
       const bool ok = reconnect();
       lock.lock();
-      if (!ok) fail_pending(lock, Result::unavailable);
+      if (!ok) fail_pending(lock, Result::unavailable, cycle_start);
       continue;
     }
     InFlight frame;

@@ -291,5 +291,49 @@ TEST(Client, ReconnectsAfterServerRestartAndRetriesIdempotentCalls) {
   EXPECT_EQ(client::Client::connect(quick, &c3).result, Result::unavailable);
 }
 
+// A call queued while a reconnect cycle is failing is not failed with that cycle:
+// it gets a cycle of its own, and succeeds when the ledger is back by then.
+TEST(Client, ACallQueuedDuringAFailingCycleWaitsForTheNextCycle) {
+  storage::MemoryFileSystem fs;
+  auto node = std::make_unique<Node>();
+  node->fs = &fs;
+  ASSERT_TRUE(node->start());
+  const uint16_t port = node->port;
+  client::ClientOptions o;
+  o.port = port;
+  o.token = test_token;
+  // A cycle: dials at 0, 100, 300, 700, 1 500 ms, gives up at ~3 100 ms (room for
+  // the server to start in the second cycle on a busy machine).
+  o.reconnect_attempts_max = 5;
+  o.reconnect_backoff_ms = 100;
+  std::unique_ptr<client::Client> c;
+  ASSERT_TRUE(client::Client::connect(o, &c).ok());
+  create_accounts(*c);
+  node->stop();
+  node = std::make_unique<Node>();
+  node->fs = &fs;
+  node->port = port;
+
+  // A starts a cycle that fails (nothing listens); B comes during it. The
+  // server starts only once A has failed, i.e. after the first cycle ended.
+  std::promise<void> a_failed;
+  std::atomic<int> a_status{-1};
+  Command a = make_transfer(id(20), 1, 2, 3, asset_wallet);
+  c->submit(std::span<const Command>(&a, 1), [&](client::SubmitResult r) {
+    a_status = static_cast<int>(r.status);
+    a_failed.set_value();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Command b = make_transfer(id(21), 1, 2, 4, asset_wallet);
+  auto pending_b = c->submit(std::span<const Command>(&b, 1));
+  a_failed.get_future().wait();
+  EXPECT_EQ(a_status.load(), static_cast<int>(Result::unavailable));
+  ASSERT_TRUE(node->start());
+  client::SubmitResult rb = pending_b.get();
+  ASSERT_EQ(rb.status, Result::ok);
+  EXPECT_EQ(rb.replies.at(0).result, Result::ok);
+  EXPECT_EQ(c->call(make_lookup(2)).credits_posted, 4);
+}
+
 }  // namespace
 }  // namespace coffer::testing

@@ -736,7 +736,7 @@ TEST_F(RechargeE2E, WeChatNotificationLedgerDownIs500) {
   // WeChat Pay retries once the ledger is back: credited then.
   start_ledger();
   r = notify("wx-1", "4200000001", 1000);
-  EXPECT_EQ(r.status, 204u) << r.raw;
+  EXPECT_EQ(r.status, 204u) << r.raw << gateway_->output();
   EXPECT_EQ(wallet_balance(42), 1000);
 }
 
