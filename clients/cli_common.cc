@@ -257,26 +257,4 @@ void print(const Context& ctx, const json::object& o) {
   }
 }
 
-CommandText make_text(Id128 key, uint64_t group, const json::object& o) {
-  CommandText t;
-  t.key = key;
-  t.group = group;
-  t.text = json::serialize(o);
-  return t;
-}
-
-json::object parse_text(const std::optional<std::string>& text) {
-  if (!text) return {};
-  json::error_code ec;
-  json::value v = json::parse(*text, ec);
-  if (ec || !v.is_object()) return {};
-  return std::move(v.as_object());
-}
-
-json::value string_or_null(const json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  if (it == o.end() || !it->value().is_string()) return nullptr;
-  return it->value();
-}
-
 }  // namespace coffer::cli

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "clients/client.h"
+#include "clients/command_text_json.h"
 #include "core/command_text.h"
 #include "core/types.h"
 
@@ -110,11 +111,8 @@ bool replayed(const Reply& reply);
 // of objects: one line per element).
 void print(const Context& ctx, const json::object& o);
 
-// A text beside a command: `o` as JSON.
-CommandText make_text(Id128 key, uint64_t group, const json::object& o);
-// The object of a stored text (empty when absent or not an object).
-json::object parse_text(const std::optional<std::string>& text);
-// o[name] when a string, else null.
-json::value string_or_null(const json::object& o, std::string_view name);
+using client::make_text;  // texts beside commands (clients/command_text_json.h)
+using client::parse_text;
+using client::string_or_null;
 
 }  // namespace coffer::cli

@@ -113,22 +113,6 @@ void call(LedgerLink* link, const Command& command, Responder respond, ReplyHand
   call(link, command, std::nullopt, std::move(respond), std::move(on_reply));
 }
 
-CommandText make_text(Id128 key, uint64_t group, const json::object& object) {
-  CommandText t;
-  t.key = key;
-  t.group = group;
-  t.text = json::serialize(object);
-  return t;
-}
-
-json::object parse_text(const std::optional<std::string>& text) {
-  if (!text) return {};
-  json::error_code ec;
-  json::value v = json::parse(*text, ec);
-  if (ec || !v.is_object()) return {};
-  return std::move(v.as_object());
-}
-
 void query(LedgerLink* link, client::Query q, Responder respond, QueryHandler on_result) {
   link->query(std::move(q), [respond = std::move(respond),
                              on_result = std::move(on_result)](client::QueryResult r) {
@@ -158,12 +142,6 @@ void fetch_texts(LedgerLink* link, std::vector<Id128> keys,
     }
     done(out);
   });
-}
-
-json::value string_or_null(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string()) return nullptr;
-  return it->value();
 }
 
 bool read_list(const Request& req, const Responder& respond, client::Query* q) {

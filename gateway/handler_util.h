@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clients/command_text_json.h"
 #include "clients/domain_ids.h"
 #include "core/command_text.h"
 #include "core/types.h"
@@ -66,10 +67,9 @@ void call(LedgerLink* link, const Command& command, std::optional<CommandText> t
 void call_many(LedgerLink* link, std::vector<Command> commands, std::vector<CommandText> texts,
                Responder respond, RepliesHandler on_replies);
 
-// A text beside a command: `object` serialised as JSON.
-CommandText make_text(Id128 key, uint64_t group, const boost::json::object& object);
-// The JSON object of a stored text; empty if absent or not an object.
-boost::json::object parse_text(const std::optional<std::string>& text);
+using client::make_text;  // texts beside commands (clients/command_text_json.h)
+using client::parse_text;
+using client::string_or_null;
 
 // A state-store query; failures answer 503 (unavailable) or 500.
 void query(LedgerLink* link, client::Query q, Responder respond, QueryHandler on_result);
@@ -79,8 +79,6 @@ void query(LedgerLink* link, client::Query q, Responder respond, QueryHandler on
 // substance came from core.
 using Texts = std::vector<std::optional<std::string>>;
 void fetch_texts(LedgerLink* link, std::vector<Id128> keys, std::function<void(const Texts&)> done);
-// A string field of a text, or null.
-boost::json::value string_or_null(const boost::json::object& o, std::string_view key);
 
 // ?limit= and ?cursor= of a list into q->limit and q->cursor; false after
 // answering 400.

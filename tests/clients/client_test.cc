@@ -249,31 +249,51 @@ TEST(Client, CallsInFlightWhenTheConnectionDropsAreRetriedOnce) {
   EXPECT_GE(proxy.connections(), 2);
 }
 
-TEST(Client, ReconnectsAfterServerRestartAndRetriesIdempotentCalls) {
+// A node the test stops and starts again on the same port and files, and a
+// client of it with accounts 1 and 2.
+struct RestartedNode {
   storage::MemoryFileSystem fs;
-  auto node = std::make_unique<Node>();
-  node->fs = &fs;
-  ASSERT_TRUE(node->start());
-  const uint16_t port = node->port;
-  client::ClientOptions o;
-  o.port = port;
-  o.token = test_token;
-  o.reconnect_attempts_max = 50;
-  o.reconnect_backoff_ms = 20;
-  std::unique_ptr<client::Client> c;
-  ASSERT_TRUE(client::Client::connect(o, &c).ok());
-  create_accounts(*c);
+  std::unique_ptr<Node> node;
+  std::unique_ptr<client::Client> client;
+  client::ClientOptions options;
+
+  // false (with a gtest failure) when the first start or connect fails.
+  bool start(uint32_t attempts_max, uint32_t backoff_ms) {
+    node = std::make_unique<Node>();
+    node->fs = &fs;
+    if (!node->start()) return false;
+    options.port = node->port;
+    options.token = test_token;
+    options.reconnect_attempts_max = attempts_max;
+    options.reconnect_backoff_ms = backoff_ms;
+    if (!client::Client::connect(options, &client).ok()) return false;
+    create_accounts(*client);
+    return true;
+  }
+  // Stops the server; the next start_again() serves the same port and files.
+  void stop() {
+    const uint16_t port = node->port;
+    node->stop();
+    node = std::make_unique<Node>();
+    node->fs = &fs;
+    node->port = port;
+  }
+  bool start_again() { return node->start(); }
+};
+
+TEST(Client, ReconnectsAfterServerRestartAndRetriesIdempotentCalls) {
+  RestartedNode n;
+  ASSERT_TRUE(n.start(50, 20));
+  client::Client* c = n.client.get();
+  const client::ClientOptions o = n.options;
   ASSERT_EQ(c->call(make_transfer(id(10), 1, 2, 5, asset_wallet)).result, Result::ok);
 
-  node->stop();  // the client's connection gets UNAVAILABLE and closes
-  node = std::make_unique<Node>();
-  node->fs = &fs;
-  node->port = port;
+  n.stop();  // the client's connection gets UNAVAILABLE and closes
   // Submitted while the server is down: retried until it is back.
   Command t = make_transfer(id(11), 1, 2, 7, asset_wallet);
   auto pending = c->submit(std::span<const Command>(&t, 1));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_TRUE(node->start());
+  ASSERT_TRUE(n.start_again());
   client::SubmitResult r = pending.get();
   ASSERT_EQ(r.status, Result::ok);
   EXPECT_EQ(r.replies.at(0).result, Result::ok);
@@ -285,7 +305,7 @@ TEST(Client, ReconnectsAfterServerRestartAndRetriesIdempotentCalls) {
   quick.reconnect_attempts_max = 2;
   std::unique_ptr<client::Client> c2;
   ASSERT_TRUE(client::Client::connect(quick, &c2).ok());
-  node->stop();
+  n.node->stop();
   EXPECT_EQ(c2->call(make_lookup(2)).result, Result::unavailable);
   std::unique_ptr<client::Client> c3;
   EXPECT_EQ(client::Client::connect(quick, &c3).result, Result::unavailable);
@@ -294,25 +314,12 @@ TEST(Client, ReconnectsAfterServerRestartAndRetriesIdempotentCalls) {
 // A call queued while a reconnect cycle is failing is not failed with that cycle:
 // it gets a cycle of its own, and succeeds when the ledger is back by then.
 TEST(Client, ACallQueuedDuringAFailingCycleWaitsForTheNextCycle) {
-  storage::MemoryFileSystem fs;
-  auto node = std::make_unique<Node>();
-  node->fs = &fs;
-  ASSERT_TRUE(node->start());
-  const uint16_t port = node->port;
-  client::ClientOptions o;
-  o.port = port;
-  o.token = test_token;
   // A cycle: dials at 0, 100, 300, 700, 1 500 ms, gives up at ~3 100 ms (room for
   // the server to start in the second cycle on a busy machine).
-  o.reconnect_attempts_max = 5;
-  o.reconnect_backoff_ms = 100;
-  std::unique_ptr<client::Client> c;
-  ASSERT_TRUE(client::Client::connect(o, &c).ok());
-  create_accounts(*c);
-  node->stop();
-  node = std::make_unique<Node>();
-  node->fs = &fs;
-  node->port = port;
+  RestartedNode n;
+  ASSERT_TRUE(n.start(5, 100));
+  client::Client* c = n.client.get();
+  n.stop();
 
   // A starts a cycle that fails (nothing listens); B comes during it. The
   // server starts only once A has failed, i.e. after the first cycle ended.
@@ -328,7 +335,7 @@ TEST(Client, ACallQueuedDuringAFailingCycleWaitsForTheNextCycle) {
   auto pending_b = c->submit(std::span<const Command>(&b, 1));
   a_failed.get_future().wait();
   EXPECT_EQ(a_status.load(), static_cast<int>(Result::unavailable));
-  ASSERT_TRUE(node->start());
+  ASSERT_TRUE(n.start_again());
   client::SubmitResult rb = pending_b.get();
   ASSERT_EQ(rb.status, Result::ok);
   EXPECT_EQ(rb.replies.at(0).result, Result::ok);
