@@ -1,13 +1,13 @@
 #include "clients/cli_common.h"
 
-#include <time.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <cstdio>
 #include <future>
 #include <string_view>
+
+#include "clients/rfc3339.h"
 
 namespace coffer::cli {
 
@@ -63,65 +63,16 @@ bool parse_member_id(const std::string& text, uint64_t* out) {
   return parse_number(text, out) && *out != 0;
 }
 
-// RFC 3339: 2026-01-02T03:04:05[.ffffff](Z|+hh:mm|-hh:mm) -> microseconds since the epoch.
 bool parse_rfc3339_us(const std::string& text, uint64_t* out_us) {
-  int year, mon, day, hour, min, sec, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min,
-                  &sec, &consumed) != 6) {
-    return false;
-  }
-  std::string_view rest(text.c_str() + consumed);
-  uint64_t frac_us = 0;
-  if (!rest.empty() && rest[0] == '.') {
-    size_t i = 1;
-    uint64_t scale = 100000;
-    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
-      frac_us += uint64_t(rest[i] - '0') * scale;
-      scale /= 10;
-      i++;
-    }
-    if (i == 1) return false;
-    rest.remove_prefix(i);
-  }
-  int64_t offset_s = 0;
-  if (rest == "Z" || rest == "z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) return false;
-    offset_s = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
-  } else {
-    return false;
-  }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return false;
-  tm t{};
-  t.tm_year = year - 1900;
-  t.tm_mon = mon - 1;
-  t.tm_mday = day;
-  t.tm_hour = hour;
-  t.tm_min = min;
-  t.tm_sec = sec;
-  const int64_t epoch_s = int64_t(timegm(&t)) - offset_s;
-  if (epoch_s < 0) return false;
-  *out_us = uint64_t(epoch_s) * 1'000'000 + frac_us;
+  const std::optional<int64_t> us = client::parse_rfc3339(text);
+  if (!us || *us < 0) return false;  // the ledger's times start at the epoch
+  *out_us = static_cast<uint64_t>(*us);
   return true;
 }
 
 std::string rfc3339_us(uint64_t time_us) {
-  if (time_us == 0) return "";
-  const time_t s = time_t(time_us / 1'000'000);
-  tm t{};
-  gmtime_r(&s, &t);
-  char buf[96];
-  // As the gateway formats times: the fraction only when there is one.
-  if (time_us % 1'000'000 == 0) {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1,
-                  t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", t.tm_year + 1900,
-                  t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                  unsigned(time_us % 1'000'000));
-  }
-  return buf;
+  if (time_us == 0 || time_us > uint64_t(client::rfc3339_us_max)) return "";
+  return client::format_rfc3339(static_cast<int64_t>(time_us));
 }
 
 namespace {

@@ -86,7 +86,7 @@ bool parse_u64(const std::string& text, uint64_t* out);
 bool parse_amount(const std::string& text, int64_t* out);
 // A member id: decimal 1..2^64-1.
 bool parse_member_id(const std::string& text, uint64_t* out);
-// RFC 3339 -> microseconds since the epoch.
+// RFC 3339 (clients/rfc3339.h) -> microseconds since the epoch; false before it.
 bool parse_rfc3339_us(const std::string& text, uint64_t* out_us);
 std::string rfc3339_us(uint64_t time_us);  // "" for 0
 

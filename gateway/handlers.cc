@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "clients/domain_names.h"
+#include "clients/rfc3339.h"
 #include "core/types.h"
 #include "gateway/handler_util.h"
 #include "gateway/handlers_admin.h"
 #include "gateway/handlers_rewards.h"
 #include "gateway/json_util.h"
-#include "gateway/time_util.h"
 #include "net/ids.h"
 
 namespace coffer::gateway {
@@ -41,7 +41,7 @@ json::object member_json(const Reply& reply, const std::optional<std::string>& p
   }
   o["wallet_enabled"] = d.state != 0;
   o["cumulative_spend"] = d.v[2];
-  o["created_at"] = format_rfc3339(d.v[3]);
+  o["created_at"] = client::format_rfc3339(d.v[3]);
   return o;
 }
 
@@ -296,7 +296,7 @@ json::object payment_json(const std::string& payment_id, const Reply& reply) {
   o["captured"] = d.v[4];
   o["refunded"] = d.v[5];
   if (d.state == payment_held || d.state == payment_awaiting_external) {
-    o["expires_at"] = format_rfc3339(static_cast<int64_t>(d.aux32) * 1'000'000);
+    o["expires_at"] = client::format_rfc3339(static_cast<int64_t>(d.aux32) * 1'000'000);
   }
   return o;
 }

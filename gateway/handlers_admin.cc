@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "clients/domain_names.h"
+#include "clients/rfc3339.h"
 #include "core/assert.h"
 #include "gateway/api_keys.h"
 #include "gateway/handler_util.h"
 #include "gateway/json_util.h"
 #include "gateway/ledger_keys.h"
-#include "gateway/time_util.h"
 #include "net/ids.h"
 
 namespace coffer::gateway {
@@ -678,8 +678,8 @@ json::object recharge_json(json::value recharge_id, const Reply& reply,
     payee = a->as_array()[d.aux16];
   }
   o["payee_account"] = payee;
-  o["expires_at"] = format_rfc3339(d.v[1]);
-  o["created_at"] = format_rfc3339(d.v[4]);
+  o["expires_at"] = client::format_rfc3339(d.v[1]);
+  o["created_at"] = client::format_rfc3339(d.v[4]);
   o["confirmed_amount"] = d.v[2];
   return o;
 }

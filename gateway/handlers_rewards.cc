@@ -13,6 +13,7 @@
 
 #include "clients/domain_ids.h"
 #include "clients/domain_names.h"
+#include "clients/rfc3339.h"
 #include "clients/voucher_code.h"
 #include "core/assert.h"
 #include "core/types.h"
@@ -20,7 +21,6 @@
 #include "gateway/handler_util.h"
 #include "gateway/handlers_admin.h"
 #include "gateway/json_util.h"
-#include "gateway/time_util.h"
 #include "net/ids.h"
 
 namespace coffer::gateway {
@@ -53,7 +53,7 @@ bool replayed(const Reply& reply) {
 // Optional times: 0 = not yet.
 json::value time_or_null(int64_t time_us) {
   if (time_us <= 0) return nullptr;
-  return json::value(format_rfc3339(time_us));
+  return json::value(client::format_rfc3339(time_us));
 }
 
 const Principal& principal_of(const Request& req) {
@@ -144,7 +144,7 @@ void order_complete(LedgerLink* link, const Request& req, Responder respond) {
   json::object text;
   text["ref"] = order_ref;
   if (payment_id) text["payment_id"] = *payment_id;
-  if (received_at_us) text["received_at"] = format_rfc3339(*received_at_us);
+  if (received_at_us) text["received_at"] = client::format_rfc3339(*received_at_us);
   call(link, c, make_text(c.id, 0, text), std::move(respond),
        [order_ref, member_id, merchant_id](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "order not completed"));
@@ -155,7 +155,7 @@ void order_complete(LedgerLink* link, const Request& req, Responder respond) {
            json::object g;
            g["asset"] = assets[k];
            g["amount"] = d.v[2 * k];
-           g["matures_at"] = format_rfc3339(d.v[2 * k + 1]);
+           g["matures_at"] = client::format_rfc3339(d.v[2 * k + 1]);
            grants.push_back(std::move(g));
          }
          json::object out;
@@ -288,7 +288,7 @@ void member_gifts(LedgerLink* link, const Request& req, Responder respond) {
             g["to_member"] = row.to_member_id;
             g["amount"] = row.amount;
             g["message"] = string_or_null(text, "message");
-            g["created_at"] = format_rfc3339(int64_t(row.time_us));
+            g["created_at"] = client::format_rfc3339(int64_t(row.time_us));
             g["seq"] = row.seq;
             gifts.push_back(std::move(g));
           }
@@ -695,8 +695,8 @@ void voucher_batch_create(LedgerLink* link, const CodeSecret& secret, const Requ
   b->text["ref"] = batch_id;
   b->text["merchant_id"] = merchant_id;
   b->text["kind"] = kind;
-  b->text["valid_from"] = format_rfc3339(valid_from_us);
-  b->text["valid_until"] = format_rfc3339(valid_until_us);
+  b->text["valid_from"] = client::format_rfc3339(valid_from_us);
+  b->text["valid_until"] = client::format_rfc3339(valid_until_us);
   Command c{};
   c.kind = CommandKind::voucher_batch_create;
   c.id = b->batch;
@@ -866,7 +866,7 @@ void voucher_redeem(LedgerLink* link, const CodeSecret& secret, bool paper, cons
            return fetch_texts(link, {redeemed_key}, [d, answer](const Texts& t) {
              json::object where = parse_text(t.empty() ? std::nullopt : t[0]);
              ApiError e = api_error(Result::voucher_redeemed, "voucher already redeemed");
-             e.details["redeemed_at"] = format_rfc3339(d.v[1]);
+             e.details["redeemed_at"] = client::format_rfc3339(d.v[1]);
              json::value store = string_or_null(where, "store_id");
              if (d.detail == voucher_paper) {
                e.details["store_id"] =
@@ -885,7 +885,7 @@ void voucher_redeem(LedgerLink* link, const CodeSecret& secret, bool paper, cons
            json::object o;
            o["batch_id"] = string_or_null(batch_text, "ref");
            o["face_value"] = d.v[0];
-           o["redeemed_at"] = format_rfc3339(d.v[1]);
+           o["redeemed_at"] = client::format_rfc3339(d.v[1]);
            if (!paper) o["member_id"] = uint64_t(d.v[2]);
            answer(json_response(200, o));
          });
@@ -936,7 +936,7 @@ void member_history(LedgerLink* link, const Request& req, Responder respond) {
                     json::value ref = string_or_null(text, "ref");
                     json::value message = history_message(text);
                     std::string_view type = history_type(row.effect_kind, row.code, row.amount);
-                    std::string time = format_rfc3339(int64_t(row.time_us));
+                    std::string time = client::format_rfc3339(int64_t(row.time_us));
                     if (csv) {
                       w.field(row.seq)
                           .field(time)
@@ -1029,7 +1029,7 @@ void settlement_read(const std::shared_ptr<SettlementReport>& rep, const Respond
                   ReplyData d = reply_data(reply);
                   for (int k = 0; k < 6; k++)
                     totals[k] += d.v[k];
-                  std::string date = format_date(day);
+                  std::string date = client::format_date(day);
                   if (rep->csv) {
                     w.field(date).field(rep->merchant_id).field(s.id);
                     for (int k = 0; k < 6; k++)
@@ -1062,8 +1062,8 @@ void settlement_read(const std::shared_ptr<SettlementReport>& rep, const Respond
                 total[names[k]] = totals[k];
               json::object o;
               o["merchant_id"] = rep->merchant_id;
-              o["from"] = format_date(rep->from_day);
-              o["to"] = format_date(rep->to_day);
+              o["from"] = client::format_date(rep->from_day);
+              o["to"] = client::format_date(rep->to_day);
               o["rows"] = std::move(rows);
               o["totals"] = std::move(total);
               done(json_response(200, o));
@@ -1101,9 +1101,9 @@ void settlement_stores(const std::shared_ptr<SettlementReport>& rep, Id128 after
 // inclusive); an RFC 3339 time (API.md: accepted on input) names an instant:
 // `from` starts in its day, `to` is exclusive (the day of the instant before).
 std::optional<int64_t> report_day(const std::string& text, bool is_to) {
-  std::optional<int64_t> day = parse_date(text);
+  std::optional<int64_t> day = client::parse_date(text);
   if (!day) {
-    auto t = parse_rfc3339(text);
+    auto t = client::parse_rfc3339(text);
     if (!t || *t < 0) return std::nullopt;
     int64_t us = is_to ? *t - 1 : *t;
     if (us < 0) return std::nullopt;

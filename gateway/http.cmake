@@ -10,9 +10,9 @@ add_library(coffer_gateway_http
   ${CMAKE_CURRENT_LIST_DIR}/openapi.cc
   ${CMAKE_CURRENT_LIST_DIR}/router.cc
   ${CMAKE_CURRENT_LIST_DIR}/routes.cc
-  ${CMAKE_CURRENT_LIST_DIR}/time_util.cc
 )
 target_include_directories(coffer_gateway_http PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(coffer_gateway_http PUBLIC Boost::headers Boost::json Threads::Threads)
+target_link_libraries(coffer_gateway_http PUBLIC coffer_rfc3339 Boost::headers Boost::json
+                                                 Threads::Threads)
 # No deprecated Asio APIs (and nothing of ours relies on them).
 target_compile_definitions(coffer_gateway_http PUBLIC BOOST_ASIO_NO_DEPRECATED)

@@ -5,7 +5,7 @@
 #include <boost/json/parse_options.hpp>
 #include <boost/json/parser.hpp>
 
-#include "gateway/time_util.h"
+#include "clients/rfc3339.h"
 
 namespace coffer::gateway {
 namespace {
@@ -385,7 +385,7 @@ ObjectReader& ObjectReader::one_of(std::string_view name, std::optional<std::str
 ObjectReader& ObjectReader::time_us(std::string_view name, int64_t* out) {
   std::string s;
   if (auto* v = take(name, true); v && read_string(name, *v, 64, &s)) {
-    if (auto t = parse_rfc3339(s)) {
+    if (auto t = client::parse_rfc3339(s)) {
       *out = *t;
     } else {
       fail(name, "must be an RFC 3339 time");
@@ -396,7 +396,7 @@ ObjectReader& ObjectReader::time_us(std::string_view name, int64_t* out) {
 ObjectReader& ObjectReader::time_us(std::string_view name, std::optional<int64_t>* out) {
   std::string s;
   if (auto* v = take(name, false); v && read_string(name, *v, 64, &s)) {
-    if (auto t = parse_rfc3339(s)) {
+    if (auto t = client::parse_rfc3339(s)) {
       *out = *t;
     } else {
       fail(name, "must be an RFC 3339 time");

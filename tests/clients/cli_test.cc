@@ -77,6 +77,11 @@ TEST_F(CliTest, EverySubcommand) {
   EXPECT_RUN("transfer --id g1 --from 77 --to alice --amount 30 --grant-at 2030-01-01T00:00:00Z", 0,
              "ok");
   EXPECT_RUN("balance alice", 0, "maturing 30\n");
+  // Times are read strictly (clients/rfc3339.h): no 30 February, no hour 24.
+  EXPECT_RUN("transfer --id g2 --from 77 --to alice --amount 1 --grant-at 2030-02-30T00:00:00Z", 2,
+             "RFC 3339");
+  EXPECT_RUN("transfer --id g2 --from 77 --to alice --amount 1 --grant-at 2030-01-01T24:00:00Z", 2,
+             "RFC 3339");
   // A number that is no member falls back to the engine account of that number.
   EXPECT_RUN("balance 77", 0, "account_id 77\n");
   EXPECT_RUN("balance alice --json", 0, "\"available\":450");

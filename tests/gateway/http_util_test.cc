@@ -4,34 +4,35 @@
 #include <random>
 #include <sstream>
 
+#include "clients/rfc3339.h"
 #include "gateway/csv.h"
 #include "gateway/metrics.h"
 #include "gateway/router.h"
-#include "gateway/time_util.h"
 
 namespace coffer::gateway {
 namespace {
 
 TEST(Rfc3339, FormatsUtc) {
-  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(format_rfc3339(1), "1970-01-01T00:00:00.000001Z");
-  EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59.999999Z");
-  EXPECT_EQ(format_rfc3339(951782400LL * 1'000'000), "2000-02-29T00:00:00Z");
-  EXPECT_EQ(format_rfc3339(1767225600LL * 1'000'000 + 123'456), "2026-01-01T00:00:00.123456Z");
-  EXPECT_EQ(format_rfc3339(rfc3339_us_max), "9999-12-31T23:59:59.999999Z");
-  EXPECT_EQ(format_rfc3339(rfc3339_us_min), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(client::format_rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(client::format_rfc3339(1), "1970-01-01T00:00:00.000001Z");
+  EXPECT_EQ(client::format_rfc3339(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(client::format_rfc3339(951782400LL * 1'000'000), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(client::format_rfc3339(1767225600LL * 1'000'000 + 123'456),
+            "2026-01-01T00:00:00.123456Z");
+  EXPECT_EQ(client::format_rfc3339(client::rfc3339_us_max), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(client::format_rfc3339(client::rfc3339_us_min), "0000-01-01T00:00:00Z");
 }
 
 TEST(Rfc3339, ParsesOffsetsAndFractions) {
   const int64_t t = 1767225600LL * 1'000'000;  // 2026-01-01T00:00:00Z
-  EXPECT_EQ(parse_rfc3339("2026-01-01T00:00:00Z"), t);
-  EXPECT_EQ(parse_rfc3339("2026-01-01t00:00:00z"), t);
-  EXPECT_EQ(parse_rfc3339("2026-01-01T08:00:00+08:00"), t);
-  EXPECT_EQ(parse_rfc3339("2025-12-31T19:30:00-04:30"), t);
-  EXPECT_EQ(parse_rfc3339("2026-01-01T00:00:00.5Z"), t + 500'000);
-  EXPECT_EQ(parse_rfc3339("2026-01-01T00:00:00.123456789Z"), t + 123'456);
-  EXPECT_EQ(parse_rfc3339("2026-01-01T00:00:00.000001+00:00"), t + 1);
-  EXPECT_EQ(parse_rfc3339("2024-02-29T12:00:00Z"), 1709208000LL * 1'000'000);
+  EXPECT_EQ(client::parse_rfc3339("2026-01-01T00:00:00Z"), t);
+  EXPECT_EQ(client::parse_rfc3339("2026-01-01t00:00:00z"), t);
+  EXPECT_EQ(client::parse_rfc3339("2026-01-01T08:00:00+08:00"), t);
+  EXPECT_EQ(client::parse_rfc3339("2025-12-31T19:30:00-04:30"), t);
+  EXPECT_EQ(client::parse_rfc3339("2026-01-01T00:00:00.5Z"), t + 500'000);
+  EXPECT_EQ(client::parse_rfc3339("2026-01-01T00:00:00.123456789Z"), t + 123'456);
+  EXPECT_EQ(client::parse_rfc3339("2026-01-01T00:00:00.000001+00:00"), t + 1);
+  EXPECT_EQ(client::parse_rfc3339("2024-02-29T12:00:00Z"), 1709208000LL * 1'000'000);
   for (const char* bad : {"",
                           "2026-01-01",
                           "2026-01-01T00:00:00",
@@ -55,34 +56,34 @@ TEST(Rfc3339, ParsesOffsetsAndFractions) {
                           "+2026-01-01T00:00:00Z",
                           "0000-01-01T00:00:00+00:01",
                           "9999-12-31T23:59:59-00:01"}) {
-    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+    EXPECT_FALSE(client::parse_rfc3339(bad)) << bad;
   }
 }
 
 TEST(Rfc3339, RoundTripsRandomTimes) {
   std::mt19937_64 rng(20260101);
-  std::uniform_int_distribution<int64_t> dist(rfc3339_us_min, rfc3339_us_max);
+  std::uniform_int_distribution<int64_t> dist(client::rfc3339_us_min, client::rfc3339_us_max);
   for (int i = 0; i < 20000; ++i) {
     int64_t t = dist(rng);
     if (i % 2) t -= t % 1'000'000;  // whole seconds too
-    auto s = format_rfc3339(t);
-    ASSERT_EQ(parse_rfc3339(s), t) << s;
+    auto s = client::format_rfc3339(t);
+    ASSERT_EQ(client::parse_rfc3339(s), t) << s;
   }
 }
 
 TEST(Dates, ParseAndFormat) {
-  EXPECT_EQ(parse_date("1970-01-01"), 0);
-  EXPECT_EQ(parse_date("2026-01-01"), 20454);
-  EXPECT_EQ(format_date(20454), "2026-01-01");
-  EXPECT_FALSE(parse_date("2026-02-30"));
-  EXPECT_FALSE(parse_date("2026-01-01T00:00:00Z"));
-  const int64_t first = *parse_date("0000-01-01");
-  const int64_t last = *parse_date("9999-12-31");
-  EXPECT_EQ(first * 86'400'000'000, rfc3339_us_min);
+  EXPECT_EQ(client::parse_date("1970-01-01"), 0);
+  EXPECT_EQ(client::parse_date("2026-01-01"), 20454);
+  EXPECT_EQ(client::format_date(20454), "2026-01-01");
+  EXPECT_FALSE(client::parse_date("2026-02-30"));
+  EXPECT_FALSE(client::parse_date("2026-01-01T00:00:00Z"));
+  const int64_t first = *client::parse_date("0000-01-01");
+  const int64_t last = *client::parse_date("9999-12-31");
+  EXPECT_EQ(first * 86'400'000'000, client::rfc3339_us_min);
   for (int64_t d = first; d <= last; d += 997) {
-    ASSERT_EQ(parse_date(format_date(d)), d);
+    ASSERT_EQ(client::parse_date(client::format_date(d)), d);
   }
-  EXPECT_EQ(format_date(last), "9999-12-31");
+  EXPECT_EQ(client::format_date(last), "9999-12-31");
 }
 
 TEST(Cursors, RoundTripAndRejectGarbage) {

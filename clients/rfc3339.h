@@ -1,4 +1,5 @@
-// RFC 3339 times <-> microseconds since the Unix epoch (UTC), strictly.
+// RFC 3339 times <-> microseconds since the Unix epoch (UTC), strictly; the
+// gateway's and the CLI's one implementation.
 // Output is always UTC with 'Z'; input accepts any offset and 1-9 fractional
 // digits (beyond microseconds truncated toward the past).
 #pragma once
@@ -8,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace coffer::gateway {
+namespace coffer::client {
 
 // Years 0000..9999 only: the range RFC 3339 can express.
 inline constexpr int64_t rfc3339_us_min = -62167219200LL * 1'000'000;            // 0000-01-01
@@ -36,4 +37,4 @@ struct CivilDate {
 };
 CivilDate civil_from_days(int64_t days);
 
-}  // namespace coffer::gateway
+}  // namespace coffer::client

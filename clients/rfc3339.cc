@@ -1,10 +1,10 @@
-#include "gateway/time_util.h"
+#include "clients/rfc3339.h"
 
 #include <cstdio>
 
-#include "gateway/errors.h"
+#include "core/assert.h"
 
-namespace coffer::gateway {
+namespace coffer::client {
 namespace {
 
 constexpr int64_t kUsPerSecond = 1'000'000;
@@ -177,4 +177,4 @@ std::string format_date(int64_t days) {
   return std::string(buf, 10);
 }
 
-}  // namespace coffer::gateway
+}  // namespace coffer::client
