@@ -1408,15 +1408,21 @@ Result Ledger::State::load_image(ImageReader& in) {
   // Pending totals per account must equal the open transfers behind them.
   std::vector<int64_t> debits(h.account_count, 0), credits(h.account_count, 0);
   std::vector<bool> used(config.pending_capacity, false);
+  uint32_t last_index = 0;
   for (uint32_t k = 0; k < h.pending_count; k++) {
     uint32_t index;
     PendingTransfer p;
     if (!rd.read(&index, sizeof index) || !rd.read(&p, sizeof p)) return Result::invalid_request;
-    if (index >= config.pending_capacity || used[index]) return Result::invalid_request;
+    // Ascending, as written: one image per state (the free list follows from it).
+    if (index >= config.pending_capacity || (k > 0 && index <= last_index)) {
+      return Result::invalid_request;
+    }
+    last_index = index;
     if ((p.kind != PendingKind::hold && p.kind != PendingKind::grant) ||
         p.owner > pending_owner_domain || p.id.is_zero() || p.amount <= 0 ||
         p.debit_slot >= h.account_count || p.credit_slot >= h.account_count ||
-        p.debit_slot == p.credit_slot || (p.kind == PendingKind::grant && p.due_us == 0)) {
+        p.debit_slot == p.credit_slot || (p.kind == PendingKind::grant && p.due_us == 0) ||
+        p.heap_pos != 0) {  // derived, written as 0: rebuilt below
       return Result::invalid_request;
     }
     if (find_pending(p.id) != KeyIndex::none) return Result::invalid_request;
