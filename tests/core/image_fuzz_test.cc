@@ -46,6 +46,14 @@ Bytes seed_image(uint64_t seed, int commands) {
   return w.bytes;
 }
 
+// Under ASan a fresh ledger per input costs ~20 ms: fewer rounds there (the
+// deep run is the real fuzzer's, scripts/fuzz.sh).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr uint64_t default_rounds = 600;
+#else
+constexpr uint64_t default_rounds = 5'000;
+#endif
+
 Bytes mutate(const Bytes& image, Rng& rng) {
   Bytes m = image;
   const int edits = 1 + static_cast<int>(rng.below(3));
@@ -119,7 +127,7 @@ TEST(CoreImageFuzz, SeedImagesLoadAndRoundTrip) {
 
 TEST(CoreImageFuzz, MutatedImagesAreRefusedCleanly) {
   const uint64_t base = env_u64("COFFER_SEED", 17);
-  const int rounds = static_cast<int>(env_u64("COFFER_IMAGE_FUZZ_ROUNDS", 5'000));
+  const int rounds = static_cast<int>(env_u64("COFFER_IMAGE_FUZZ_ROUNDS", default_rounds));
   for (uint64_t seed : {base, base + 1}) {
     const Bytes image = seed_image(seed, 1'500);
     Rng rng(seed);
