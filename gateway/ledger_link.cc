@@ -1,16 +1,26 @@
 #include "gateway/ledger_link.h"
 
 #include <chrono>
-#include <thread>
 
 namespace coffer::gateway {
+
+namespace {
+// A finished call's round trip and, if it failed, the error (metrics may be null).
+void record_call(Metrics* metrics, std::chrono::steady_clock::time_point start, Result status) {
+  if (metrics == nullptr) return;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
+  metrics->record_ledger_round_trip(static_cast<uint64_t>(us.count()));
+  if (status != Result::ok) metrics->record_error(MetricError::ledger_error);
+}
+}  // namespace
 
 LedgerLink::LedgerLink(LedgerLinkOptions options, Metrics* metrics)
     : options_(std::move(options)), metrics_(metrics), pool_(options_.connections) {}
 
 LedgerLink::~LedgerLink() {
-  // Closed outside the lock and after pool_ is empty: closing fails pending
-  // calls, whose callbacks take the lock and look at pool_.
+  // Closed outside the lock: closing fails pending calls, whose callbacks may
+  // call the link again (and find it empty).
   std::vector<std::shared_ptr<client::Client>> pool;
   {
     std::lock_guard lock(mu_);
@@ -39,18 +49,6 @@ std::shared_ptr<client::Client> LedgerLink::pick() {
   return slot;
 }
 
-void LedgerLink::forget(const std::weak_ptr<client::Client>& failed) {
-  // Destroyed on another thread: this runs on the client's own thread.
-  std::shared_ptr<client::Client> dead;
-  {
-    std::lock_guard lock(mu_);
-    auto f = failed.lock();
-    for (auto& slot : pool_)
-      if (slot && slot == f) dead = std::move(slot);
-  }
-  if (dead) std::thread([d = std::move(dead)]() mutable { d.reset(); }).detach();
-}
-
 void LedgerLink::submit(std::vector<Command> commands, client::Client::Callback done) {
   submit(std::move(commands), {}, std::move(done));
 }
@@ -68,18 +66,11 @@ void LedgerLink::submit(std::vector<Command> commands, std::vector<CommandText> 
   // moved into the callback to live that long.
   auto held = std::make_shared<std::pair<std::vector<Command>, std::vector<CommandText>>>(
       std::move(commands), std::move(texts));
-  // A weak reference: the client owns this callback, so a strong one would keep
-  // the client alive forever (and destroy it on its own thread).
-  std::weak_ptr<client::Client> weak = c;
+  // A client that could not reach the ledger stays in the pool: its next
+  // call starts a new reconnect cycle, and calls waiting in it stay queued.
   c->submit(held->first, held->second,
-            [this, weak, held, start, metrics, done = std::move(done)](client::SubmitResult r) {
-              if (metrics) {
-                auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - start);
-                metrics->record_ledger_round_trip(static_cast<uint64_t>(us.count()));
-                if (r.status != Result::ok) metrics->record_error(MetricError::ledger_error);
-              }
-              if (r.status == Result::unavailable) forget(weak);
+            [held, start, metrics, done = std::move(done)](client::SubmitResult r) {
+              record_call(metrics, start, r.status);
               done(std::move(r));
             });
 }
@@ -92,18 +83,10 @@ void LedgerLink::query(client::Query q, client::Client::QueryCallback done) {
   }
   auto start = std::chrono::steady_clock::now();
   auto* metrics = metrics_;
-  std::weak_ptr<client::Client> weak = c;
-  c->query(std::move(q),
-           [this, weak, start, metrics, done = std::move(done)](client::QueryResult r) {
-             if (metrics) {
-               auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::steady_clock::now() - start);
-               metrics->record_ledger_round_trip(static_cast<uint64_t>(us.count()));
-               if (r.status != Result::ok) metrics->record_error(MetricError::ledger_error);
-             }
-             if (r.status == Result::unavailable) forget(weak);
-             done(std::move(r));
-           });
+  c->query(std::move(q), [start, metrics, done = std::move(done)](client::QueryResult r) {
+    record_call(metrics, start, r.status);
+    done(std::move(r));
+  });
 }
 
 void LedgerLink::probe(std::function<void(bool)> done) {

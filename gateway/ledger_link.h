@@ -1,7 +1,7 @@
 // The gateway's connection to cofferd: a small pool of client connections
-// (each batching concurrent calls into frames), opened lazily and reopened
-// after failures, so that the gateway starts before the ledger and survives
-// its restarts. Thread-safe.
+// (each batching concurrent calls into frames), opened lazily (so that the
+// gateway starts before the ledger) and kept: each reconnects by itself while
+// it has calls, so the gateway survives the ledger's restarts. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -58,8 +58,6 @@ class LedgerLink {
  private:
   // A connected client for the next call, or null if the ledger is unreachable.
   std::shared_ptr<client::Client> pick();
-  // Drops `failed` from the pool (it gave up reconnecting): the next call opens anew.
-  void forget(const std::weak_ptr<client::Client>& failed);
 
   LedgerLinkOptions options_;
   Metrics* metrics_;
