@@ -7,6 +7,7 @@
 #include <future>
 #include <string_view>
 
+#include "clients/domain_names.h"
 #include "clients/rfc3339.h"
 
 namespace coffer::cli {
@@ -68,11 +69,6 @@ bool parse_rfc3339_us(const std::string& text, uint64_t* out_us) {
   if (!us || *us < 0) return false;  // the ledger's times start at the epoch
   *out_us = static_cast<uint64_t>(*us);
   return true;
-}
-
-std::string rfc3339_us(uint64_t time_us) {
-  if (time_us == 0 || time_us > uint64_t(client::rfc3339_us_max)) return "";
-  return client::format_rfc3339(static_cast<int64_t>(time_us));
 }
 
 namespace {
@@ -138,19 +134,7 @@ bool replayed(const Reply& reply) {
 
 int refused(Context& ctx, const Reply& reply, json::object details) {
   if (reply.result == Result::points_rule) {
-    switch (reply_data(reply).detail) {
-      case points_rule_min:
-        details["rule"] = "min";
-        break;
-      case points_rule_balance:
-        details["rule"] = "balance";
-        break;
-      case points_rule_max_share:
-        details["rule"] = "max_share";
-        break;
-      default:
-        break;
-    }
+    if (auto rule = client::points_rule_name(reply_data(reply).detail)) details["rule"] = *rule;
   }
   const std::string name(result_name(reply.result));
   if (ctx.json) {

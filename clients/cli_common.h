@@ -88,7 +88,6 @@ bool parse_amount(const std::string& text, int64_t* out);
 bool parse_member_id(const std::string& text, uint64_t* out);
 // RFC 3339 (clients/rfc3339.h) -> microseconds since the epoch; false before it.
 bool parse_rfc3339_us(const std::string& text, uint64_t* out_us);
-std::string rfc3339_us(uint64_t time_us);  // "" for 0
 
 // Sends the commands (and their texts) as one call. exit_ok with one reply per
 // command in `replies`, or the call's failure, printed, as an exit status.

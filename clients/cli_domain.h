@@ -4,11 +4,11 @@
 // HTTP is the same operation.
 #pragma once
 
-#include <random>
 #include <string>
 #include <vector>
 
 #include "clients/cli_common.h"
+#include "clients/domain_commands.h"
 
 namespace coffer::cli {
 
@@ -34,7 +34,14 @@ int limit_arg(const Args& a, uint32_t* out);
 int read_by_id(Context& ctx, CommandKind kind, const char* ns, const std::string& id,
                const std::string& what, Reply* reply);
 // A fresh random command id, for commands that set state (as the gateway's PUTs).
-Id128 random_command_id();
+using client::random_command_id;
+// Commands and answers as the gateway builds them (domain_commands.h, domain_json.h).
+using client::DomainCommand;
+using client::read_command;
+// One command with the text beside it.
+int call(Context& ctx, DomainCommand command, Reply* reply);
+// The gateway's JSON answer with the CLI's "replayed": true when core replayed.
+json::object with_replayed(json::object answer, const Reply& reply);
 // Prints the rows of a list query page by page until `limit`; `row_json`
 // makes one row's object. `name`: the list's field ("entries", "gifts", ...).
 int print_list(Context& ctx, client::Query q, uint32_t limit, const char* name,

@@ -4,11 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 
 #include "clients/cli_domain.h"
 #include "clients/domain_ids.h"
-#include "clients/domain_names.h"
+#include "clients/domain_json.h"
 #include "net/ids.h"
 
 namespace coffer::cli {
@@ -45,13 +44,13 @@ int read_by_id(Context& ctx, CommandKind kind, const char* ns, const std::string
   return call(ctx, c, std::nullopt, reply);
 }
 
-Id128 random_command_id() {
-  static std::mutex mu;
-  static std::mt19937_64 gen{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mu);
-  Id128 id{gen(), gen()};
-  if (id.is_zero()) id.lo = 1;
-  return id;
+int call(Context& ctx, DomainCommand command, Reply* reply) {
+  return call(ctx, command.command, std::move(command.text), reply);
+}
+
+json::object with_replayed(json::object answer, const Reply& reply) {
+  if (replayed(reply)) answer["replayed"] = true;
+  return answer;
 }
 
 int print_list(Context& ctx, client::Query q, uint32_t limit, const char* name,
@@ -74,26 +73,7 @@ int print_list(Context& ctx, client::Query q, uint32_t limit, const char* name,
 
 namespace {
 
-Command read_command(CommandKind kind) {
-  Command c{};
-  c.kind = kind;
-  return c;
-}
-
 // --- Members -----------------------------------------------------------------
-
-json::object member_json(const Reply& reply, const std::optional<std::string>& phone) {
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["member_id"] = uint64_t(d.v[0]);
-  o["group_id"] = d.aux32;
-  o["phone"] = phone ? json::value(*phone) : json::value(nullptr);
-  o["wallet_enabled"] = d.state != 0;
-  o["cumulative_spend"] = d.v[2];
-  o["created_at"] = rfc3339_us(uint64_t(d.v[3]));
-  if (replayed(reply)) o["replayed"] = true;
-  return o;
-}
 
 // Prints a member reply with its phone from the member's text.
 int print_member(Context& ctx, const Reply& reply, std::optional<std::string> phone) {
@@ -102,7 +82,7 @@ int print_member(Context& ctx, const Reply& reply, std::optional<std::string> ph
     json::value p = string_or_null(parse_text(texts[0]), "phone");
     if (p.is_string()) phone = std::string(p.as_string());
   }
-  print(ctx, member_json(reply, phone));
+  print(ctx, with_replayed(client::member_json(reply, phone), reply));
   return exit_ok;
 }
 
@@ -118,20 +98,8 @@ int cmd_member_register(Context& ctx, const Args& a) {
     if (!client::is_valid_phone(*phone))
       return usage_error("--phone wants 1-32 characters of 0-9, '+' and '-'");
   }
-  Command c{};
-  c.kind = CommandKind::member_register;
-  c.id = client::command_id("member", std::to_string(member_id));
-  c.body.member.member_id = member_id;
-  c.body.member.phone_hash = phone ? client::phone_hash(*phone) : 0;
-  c.body.member.group_id = group_id;
-  std::optional<CommandText> text;
-  if (phone) {
-    json::object t;
-    t["phone"] = *phone;
-    text = make_text(client::member_text_key(member_id), 0, t);
-  }
   Reply reply{};
-  CLI_TRY(call(ctx, c, std::move(text), &reply));
+  CLI_TRY(call(ctx, client::member_register_command(member_id, group_id, phone), &reply));
   if (reply.result != Result::ok) return refused(ctx, reply);
   return print_member(ctx, reply, phone);
 }
@@ -176,15 +144,6 @@ int cmd_member_wallet(Context& ctx, const Args& a) {
 
 // --- Balances ----------------------------------------------------------------
 
-json::object asset_balance(int64_t balance, int64_t held, int64_t maturing) {
-  json::object o;
-  o["balance"] = balance;
-  o["available"] = balance - held;
-  o["held"] = held;
-  o["maturing"] = maturing;
-  return o;
-}
-
 // An engine account (binary-protocol clients' own accounts; ids as net/ids.h).
 int print_account(Context& ctx, const std::string& id) {
   Reply r{};
@@ -219,13 +178,7 @@ int cmd_balance(Context& ctx, const Args& a) {
     if (account.result == Result::ok) return print_account(ctx, id);
   }
   if (reply.result != Result::ok) return refused(ctx, reply);
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["member_id"] = member_id;
-  o["wallet"] = asset_balance(d.v[0], d.v[1], d.v[2]);
-  o["points"] = asset_balance(d.v[3], d.v[4], d.v[5]);
-  o["wallet_enabled"] = d.state != 0;
-  print(ctx, o);
+  print(ctx, client::balance_json(reply));
   return exit_ok;
 }
 
@@ -243,28 +196,12 @@ int member_money(Context& ctx, const Args& a, bool credit) {
   if (reason.empty() || client::utf8_length(reason) > client::reason_length_max)
     return usage_error("--reason wants 1-" + std::to_string(client::reason_length_max) +
                        " characters");
-  Command c{};
-  c.kind = credit ? CommandKind::member_credit : CommandKind::member_debit;
-  c.id = client::command_id(credit ? "credit" : "debit", op_id);
-  c.body.money.member_id = member_id;
-  c.body.money.amount = amount;
-  c.body.money.asset = asset == "points" ? asset_points : asset_wallet;
-  c.body.money.source = money_source_adjustment;
-  json::object text;
-  text["ref"] = op_id;
-  text["reason"] = reason;
+  const bool points = asset == "points";
   Reply reply{};
-  CLI_TRY(call(ctx, c, make_text(c.id, 0, text), &reply));
+  CLI_TRY(call(ctx, client::member_money_command(credit, op_id, member_id, amount, points, reason),
+               &reply));
   if (reply.result != Result::ok) return refused(ctx, reply);
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o[credit ? "credit_id" : "debit_id"] = op_id;
-  o["member_id"] = member_id;
-  o["asset"] = asset;
-  o["amount"] = d.v[0];
-  o["balance_after"] = d.v[1];
-  if (replayed(reply)) o["replayed"] = true;
-  print(ctx, o);
+  print(ctx, with_replayed(client::money_json(credit, op_id, member_id, points, reply), reply));
   return exit_ok;
 }
 int cmd_credit(Context& ctx, const Args& a) {
@@ -283,19 +220,10 @@ int cmd_merchant_set(Context& ctx, const Args& a) {
   if (name.empty() || client::utf8_length(name) > client::name_length_max)
     return usage_error("--name wants 1-" + std::to_string(client::name_length_max) + " characters");
   const bool split = a.has("--split-payment");
-  Command c{};
-  c.kind = CommandKind::merchant_set;
-  c.id = random_command_id();
-  c.body.merchant.merchant_id = net::account_id_from_string(merchant_id);
-  c.body.merchant.split_payment_allowed = split ? 1 : 0;
-  json::object o;
-  o["merchant_id"] = merchant_id;
-  o["name"] = name;
-  o["split_payment_allowed"] = split;
   Reply reply{};
-  CLI_TRY(call(ctx, c, make_text(client::text_key("merchant", merchant_id), 0, o), &reply));
+  CLI_TRY(call(ctx, client::merchant_set_command(merchant_id, name, split), &reply));
   if (reply.result != Result::ok) return refused(ctx, reply);
-  print(ctx, o);
+  print(ctx, client::merchant_json(merchant_id, name, split));
   return exit_ok;
 }
 
@@ -319,29 +247,13 @@ int cmd_store_set(Context& ctx, const Args& a) {
     return usage_error("--lat wants decimal degrees -90..90");
   if (!parse_degrees(a.get("--lon"), -180, 180, &lon))
     return usage_error("--lon wants decimal degrees -180..180");
-  Command c{};
-  c.kind = CommandKind::store_set;
-  c.id = random_command_id();
-  StoreBody& s = c.body.store;
-  s.merchant_id = net::account_id_from_string(merchant_id);
-  s.store_id = net::account_id_from_string(store_id);
-  s.lat_udeg = int32_t(std::llround(lat * 1e6));
-  s.lon_udeg = int32_t(std::llround(lon * 1e6));
-  json::object o;
-  o["merchant_id"] = merchant_id;
-  o["store_id"] = store_id;
-  o["name"] = name;
-  o["address"] = a.has("--address") ? json::value(a.get("--address")) : json::value(nullptr);
-  o["lat"] = lat;
-  o["lon"] = lon;
-  // handlers_admin.cc store_text_key / store_text_group: by account ids.
-  const Id128 key =
-      client::text_key("store", std::to_string(s.merchant_id) + "/" + std::to_string(s.store_id));
-  const uint64_t group = client::text_group("stores", std::to_string(s.merchant_id));
+  std::optional<std::string> address;
+  if (a.has("--address")) address = a.get("--address");
   Reply reply{};
-  CLI_TRY(call(ctx, c, make_text(key, group, o), &reply));
+  CLI_TRY(
+      call(ctx, client::store_set_command(merchant_id, store_id, name, address, lat, lon), &reply));
   if (reply.result != Result::ok) return refused(ctx, reply);
-  print(ctx, o);
+  print(ctx, client::store_json(merchant_id, store_id, name, address, lat, lon));
   return exit_ok;
 }
 
@@ -362,29 +274,12 @@ int cmd_group_set(Context& ctx, const Args& a) {
   if (a.has("--upgrade-threshold") &&
       (!parse_i64(a.get("--upgrade-threshold"), &threshold) || threshold < 0))
     return usage_error("--upgrade-threshold wants an amount >= 0");
-  Command c{};
-  c.kind = CommandKind::group_set;
-  c.id = random_command_id();
-  GroupBody& g = c.body.group;
-  g.group_id = group_id;
-  g.cashback_bp = bp[0];
-  g.earn_points_bp = bp[1];
-  g.use_points_bp = bp[2];
-  g.upgrade_threshold = threshold;
+  DomainCommand set = client::group_set_command(group_id, name, bp[0], bp[1], bp[2], threshold);
+  const GroupBody g = set.command.body.group;
   Reply reply{};
-  CLI_TRY(call(ctx, c,
-               make_text(client::text_key("group", std::to_string(group_id)), 0,
-                         json::object{{"name", name}}),
-               &reply));
+  CLI_TRY(call(ctx, std::move(set), &reply));
   if (reply.result != Result::ok) return refused(ctx, reply);
-  json::object o;
-  o["group_id"] = group_id;
-  o["name"] = name;
-  o["cashback_bp"] = bp[0];
-  o["earn_points_bp"] = bp[1];
-  o["use_points_bp"] = bp[2];
-  o["upgrade_threshold"] = threshold;
-  print(ctx, o);
+  print(ctx, client::group_set_json(g, name));
   return exit_ok;
 }
 
@@ -422,29 +317,6 @@ const ConfigField config_fields[] = {
 #undef COFFER_CONFIG_FIELD
 static_assert(std::size(config_fields) == config_field_count, "one row per config field");
 
-int64_t config_value(const DomainConfig& c, const ConfigField& f) {
-  const auto* p = reinterpret_cast<const unsigned char*>(&c) + f.offset;
-  switch (f.size) {
-    case 1:
-      return *p;
-    case 2: {
-      uint16_t v;
-      std::memcpy(&v, p, 2);
-      return v;
-    }
-    case 4: {
-      uint32_t v;
-      std::memcpy(&v, p, 4);
-      return v;
-    }
-    default: {
-      int64_t v;
-      std::memcpy(&v, p, 8);
-      return v;
-    }
-  }
-}
-
 void set_config_value(DomainConfig* c, const ConfigField& f, int64_t value) {
   auto* p = reinterpret_cast<unsigned char*>(c) + f.offset;
   switch (f.size) {
@@ -475,34 +347,9 @@ int print_config(Context& ctx) {
   CLI_TRY(submit(ctx, {parts[0], parts[1]}, {}, &replies));
   for (const Reply& r : replies)
     if (r.result != Result::ok) return refused(ctx, r);
-  unsigned char bytes[2 * sizeof(ReplyData)];
-  ReplyData d0 = reply_data(replies[0]);
-  ReplyData d1 = reply_data(replies[1]);
-  std::memcpy(bytes, &d0, sizeof d0);
-  std::memcpy(bytes + sizeof d0, &d1, sizeof d1);
-  static_assert(sizeof(DomainConfig) <= sizeof bytes);
-  DomainConfig config;
-  std::memcpy(&config, bytes, sizeof config);
-  json::object o;
-  for (const ConfigField& f : config_fields) {
-    const int64_t v = config_value(config, f);
-    if (f.flag) {
-      o[f.name] = v != 0;
-    } else {
-      o[f.name] = v;
-    }
-  }
-  json::object text = parse_text(fetch_texts(ctx, {client::guide_text_key()})[0]);
-  json::object guide;
-  json::value t = string_or_null(text, "text");
-  json::value p = string_or_null(text, "path");
-  guide["text"] = t.is_null() ? json::value("") : t;
-  guide["path"] = p.is_null() ? json::value("") : p;
-  auto amounts = text.find("amounts");
-  guide["amounts"] =
-      amounts != text.end() && amounts->value().is_array() ? amounts->value() : json::array();
-  o["recharge_guide"] = std::move(guide);
-  print(ctx, o);
+  const DomainConfig config = client::config_from_replies(replies[0], replies[1]);
+  json::object guide = parse_text(fetch_texts(ctx, {client::guide_text_key()})[0]);
+  print(ctx, client::config_json(config, guide));
   return exit_ok;
 }
 
@@ -576,31 +423,6 @@ int cmd_config_set(Context& ctx, const Args& a) {
 
 // --- History (SPEC M3, P3) -------------------------------------------------------
 
-// The message of an entry: what the caller wrote beside its command.
-json::value history_message(const json::object& text) {
-  for (const char* key : {"message", "reason", "source", "feedback", "note"}) {
-    json::value v = string_or_null(text, key);
-    if (v.is_string()) return v;
-  }
-  return nullptr;
-}
-
-json::object history_row(const client::QueryRow& row) {
-  json::object text = parse_text(row.text);
-  json::object e;
-  e["time"] = rfc3339_us(row.time_us);
-  e["seq"] = row.seq;
-  e["type"] = client::history_type(row.effect_kind, row.code, row.amount);
-  e["effect"] = client::history_effect(row.effect_kind);
-  e["amount"] = row.amount;
-  e["balance_after"] = row.balance_after;
-  e["held_after"] = row.held_after;
-  e["maturing_after"] = row.maturing_after;
-  e["ref"] = string_or_null(text, "ref");
-  e["message"] = history_message(text);
-  return e;
-}
-
 int cmd_history(Context& ctx, const Args& a) {
   uint64_t member_id = 0;
   CLI_TRY(member_arg(a.positionals[0], "MEMBER_ID", &member_id));
@@ -612,7 +434,7 @@ int cmd_history(Context& ctx, const Args& a) {
   q.kind = client::QueryKind::history;
   q.key = member_id;
   q.asset = asset == "wallet" ? asset_wallet : asset_points;
-  return print_list(ctx, q, limit, "entries", history_row);
+  return print_list(ctx, q, limit, "entries", client::history_entry_json);
 }
 
 }  // namespace

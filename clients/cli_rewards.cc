@@ -4,9 +4,9 @@
 
 #include "clients/cli_domain.h"
 #include "clients/domain_ids.h"
+#include "clients/domain_json.h"
 #include "clients/domain_names.h"
 #include "clients/voucher_code.h"
-#include "net/ids.h"
 
 namespace coffer::cli {
 namespace {
@@ -28,25 +28,10 @@ int cmd_rebate(Context& ctx, const Args& a) {
   CLI_TRY(check_caller_id(rebate_id, "--id"));
   std::string source;
   CLI_TRY(text_arg(a, "--source", client::reward_text_length_max, &source));
-  Command c{};
-  c.kind = CommandKind::rebate;
-  c.id = client::command_id("rebate", rebate_id);
-  c.body.money.member_id = member_id;
-  c.body.money.amount = amount;
-  c.body.money.asset = asset_wallet;
   Reply reply{};
-  CLI_TRY(call(ctx, c, make_text(c.id, 0, json::object{{"ref", rebate_id}, {"source", source}}),
-               &reply));
+  CLI_TRY(call(ctx, client::rebate_command(rebate_id, member_id, amount, source), &reply));
   if (reply.result != Result::ok) return refused(ctx, reply);
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["rebate_id"] = rebate_id;
-  o["member_id"] = member_id;
-  o["amount"] = d.v[0];
-  o["balance_after"] = d.v[1];
-  o["source"] = source;
-  if (replayed(reply)) o["replayed"] = true;
-  print(ctx, o);
+  print(ctx, with_replayed(client::rebate_json(rebate_id, member_id, source, reply), reply));
   return exit_ok;
 }
 
@@ -66,43 +51,11 @@ int cmd_gift(Context& ctx, const Args& a) {
       return usage_error("--message takes at most " +
                          std::to_string(client::gift_message_length_max) + " characters");
   }
-  Command c{};
-  c.kind = CommandKind::gift;
-  c.id = client::command_id("gift", gift_id);
-  c.body.gift.from_member_id = from;
-  c.body.gift.to_member_id = to;
-  c.body.gift.amount = amount;
-  c.body.gift.message_length = message ? uint32_t(client::utf8_length(*message)) : 0;
-  json::object text;
-  text["ref"] = gift_id;
-  if (message) text["message"] = *message;
   Reply reply{};
-  CLI_TRY(call(ctx, c, make_text(c.id, 0, text), &reply));
+  CLI_TRY(call(ctx, client::gift_command(gift_id, from, to, amount, message), &reply));
   if (reply.result != Result::ok) return refused(ctx, reply);
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["gift_id"] = gift_id;
-  o["from_member"] = from;
-  o["to_member"] = to;
-  o["amount"] = d.v[0];
-  o["balance_after"] = d.v[1];
-  o["message"] = message ? json::value(*message) : json::value(nullptr);
-  if (replayed(reply)) o["replayed"] = true;
-  print(ctx, o);
+  print(ctx, with_replayed(client::gift_json(gift_id, from, to, message, reply), reply));
   return exit_ok;
-}
-
-json::object gift_row(const client::QueryRow& row) {
-  json::object text = parse_text(row.text);
-  json::object g;
-  g["gift_id"] = string_or_null(text, "ref");
-  g["from_member"] = row.from_member_id;
-  g["to_member"] = row.to_member_id;
-  g["amount"] = row.amount;
-  g["message"] = string_or_null(text, "message");
-  g["created_at"] = rfc3339_us(row.time_us);
-  g["seq"] = row.seq;
-  return g;
 }
 
 int cmd_gifts(Context& ctx, const Args& a) {
@@ -113,48 +66,21 @@ int cmd_gifts(Context& ctx, const Args& a) {
   client::Query q;
   q.kind = a.has("--received") ? client::QueryKind::gifts_received : client::QueryKind::gifts_sent;
   q.key = member_id;
-  return print_list(ctx, q, limit, "gifts", gift_row);
+  return print_list(ctx, q, limit, "gifts", client::gift_row_json);
 }
 
 // --- Withdrawals -------------------------------------------------------------------
 
-Id128 withdrawal_id_of(const std::string& id) {
-  return client::command_id("withdrawal", id);
-}
-
-json::object withdrawal_json(json::value withdrawal_id, const Reply& reply,
-                             const json::object& create_text, const json::object& decision_text) {
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["withdrawal_id"] = std::move(withdrawal_id);
-  o["member_id"] = uint64_t(d.v[1]);
-  o["amount"] = d.v[0];
-  o["state"] = client::withdrawal_state_name(d.state);
-  o["created_at"] = d.v[2] > 0 ? json::value(rfc3339_us(uint64_t(d.v[2]))) : json::value(nullptr);
-  o["decided_at"] = d.v[3] > 0 ? json::value(rfc3339_us(uint64_t(d.v[3]))) : json::value(nullptr);
-  auto payout = create_text.find("payout");
-  o["payout"] = payout != create_text.end() && payout->value().is_object() ? payout->value()
-                                                                           : json::value(nullptr);
-  o["feedback"] = string_or_null(decision_text, "feedback");
-  o["note"] = string_or_null(decision_text, "note");
-  if (replayed(reply)) o["replayed"] = true;
-  return o;
-}
-
 // One withdrawal with its texts (payout, feedback, note).
 int print_withdrawal(Context& ctx, const std::string& withdrawal_id, const Reply& reply) {
   if (reply.result != Result::ok) return refused(ctx, reply);
-  const uint8_t state = reply_data(reply).state;
-  std::vector<Id128> keys{withdrawal_id_of(withdrawal_id)};
-  if (state == withdrawal_approved) {
-    keys.push_back(client::command_id("withdrawal_approve", withdrawal_id));
-  } else if (state == withdrawal_rejected) {
-    keys.push_back(client::command_id("withdrawal_reject", withdrawal_id));
-  }
-  auto texts = fetch_texts(ctx, keys);
+  auto texts =
+      fetch_texts(ctx, client::withdrawal_text_keys(withdrawal_id, reply_data(reply).state));
   json::object create = parse_text(texts[0]);
   json::object decision = parse_text(texts.size() > 1 ? texts[1] : std::nullopt);
-  print(ctx, withdrawal_json(json::value(withdrawal_id), reply, create, decision));
+  print(ctx,
+        with_replayed(client::withdrawal_json(json::value(withdrawal_id), reply, create, decision),
+                      reply));
   return exit_ok;
 }
 
@@ -168,15 +94,9 @@ int cmd_withdraw_create(Context& ctx, const Args& a) {
   std::string method, account;
   CLI_TRY(text_arg(a, "--payout-method", client::reward_text_length_max, &method));
   CLI_TRY(text_arg(a, "--payout-account", client::reward_text_length_max, &account));
-  Command c{};
-  c.kind = CommandKind::withdrawal_create;
-  c.id = withdrawal_id_of(withdrawal_id);
-  c.body.withdrawal.member_id = member_id;
-  c.body.withdrawal.amount = amount;
-  c.body.withdrawal.payout_hash = client::payout_hash(method, account);
-  json::object payout{{"method", method}, {"account", account}};
   Reply reply{};
-  CLI_TRY(call(ctx, c, make_text(c.id, 0, json::object{{"ref", withdrawal_id}, {"payout", payout}}),
+  CLI_TRY(call(ctx,
+               client::withdrawal_create_command(withdrawal_id, member_id, amount, method, account),
                &reply));
   if (reply.result != Result::ok) {
     json::object details;
@@ -184,8 +104,10 @@ int cmd_withdraw_create(Context& ctx, const Args& a) {
       details["max_withdrawable"] = reply_data(reply).v[0];
     return refused(ctx, reply, std::move(details));
   }
-  print(ctx, withdrawal_json(json::value(withdrawal_id), reply, json::object{{"payout", payout}},
-                             json::object{}));
+  json::object create{{"payout", client::payout_json(method, account)}};
+  print(ctx, with_replayed(
+                 client::withdrawal_json(json::value(withdrawal_id), reply, create, json::object{}),
+                 reply));
   return exit_ok;
 }
 
@@ -200,24 +122,15 @@ int cmd_withdraw_get(Context& ctx, const Args& a) {
 int withdraw_decide(Context& ctx, const Args& a, bool approve) {
   const std::string& withdrawal_id = a.positionals[0];
   CLI_TRY(check_caller_id(withdrawal_id, "WITHDRAWAL_ID"));
-  std::string feedback;
-  if (!approve) CLI_TRY(text_arg(a, "--feedback", client::reward_text_length_max, &feedback));
-  std::string note;
-  if (approve && a.has("--note"))
-    CLI_TRY(text_arg(a, "--note", client::reward_text_length_max, &note));
-  Command c{};
-  c.kind = approve ? CommandKind::withdrawal_approve : CommandKind::withdrawal_reject;
-  c.id = client::command_id(approve ? "withdrawal_approve" : "withdrawal_reject", withdrawal_id);
-  c.body.withdrawal_op.withdrawal_id = withdrawal_id_of(withdrawal_id);
-  c.body.withdrawal_op.feedback_length = approve ? 0 : uint32_t(client::utf8_length(feedback));
-  std::optional<CommandText> text;
-  if (approve && a.has("--note")) {
-    text = make_text(c.id, 0, json::object{{"ref", withdrawal_id}, {"note", note}});
-  } else if (!approve) {
-    text = make_text(c.id, 0, json::object{{"ref", withdrawal_id}, {"feedback", feedback}});
+  // approve: the optional --note; reject: the --feedback it requires.
+  const char* flag = approve ? "--note" : "--feedback";
+  std::optional<std::string> words;
+  if (!approve || a.has(flag)) {
+    words.emplace();
+    CLI_TRY(text_arg(a, flag, client::reward_text_length_max, &*words));
   }
   Reply reply{};
-  CLI_TRY(call(ctx, c, std::move(text), &reply));
+  CLI_TRY(call(ctx, client::withdrawal_decide_command(approve, withdrawal_id, words), &reply));
   return print_withdrawal(ctx, withdrawal_id, reply);
 }
 int cmd_withdraw_approve(Context& ctx, const Args& a) {
@@ -240,18 +153,36 @@ int cmd_withdraw_limit(Context& ctx, const Args& a) {
   return exit_ok;
 }
 
-json::object withdrawal_row(const client::QueryRow& row) {
-  json::object text = parse_text(row.text);
-  json::object o;
-  o["withdrawal_id"] = string_or_null(text, "ref");
-  o["member_id"] = row.from_member_id;
-  o["amount"] = row.amount;
-  o["state"] = client::withdrawal_state_name(row.state);
-  o["created_at"] = rfc3339_us(row.time_us);
-  auto payout = text.find("payout");
-  o["payout"] =
-      payout != text.end() && payout->value().is_object() ? payout->value() : json::value(nullptr);
-  return o;
+// One page of the withdrawals list as GET /v1/withdrawals answers it: each
+// row's withdrawal read from core in one call, then its decision texts.
+int withdrawals_page(Context& ctx, const std::vector<client::QueryRow>& rows, json::array* out) {
+  if (rows.empty()) return exit_ok;
+  std::vector<Command> reads;
+  for (const client::QueryRow& row : rows) {
+    Command c = read_command(CommandKind::withdrawal_get);
+    c.body.read.id = row.id;
+    reads.push_back(c);
+  }
+  std::vector<Reply> replies;
+  CLI_TRY(submit(ctx, reads, {}, &replies));
+  std::vector<Id128> keys;  // one per row, zero where there is no decision text
+  std::vector<Id128> asked;
+  for (size_t i = 0; i < rows.size(); i++) {
+    json::value ref = string_or_null(parse_text(rows[i].text), "ref");
+    keys.push_back(ref.is_string() ? client::withdrawal_decision_text_key(
+                                         ref.as_string(), reply_data(replies[i]).state)
+                                   : Id128{});
+    if (!keys.back().is_zero()) asked.push_back(keys.back());
+  }
+  auto texts = fetch_texts(ctx, asked);
+  for (size_t i = 0, t = 0; i < rows.size(); i++) {
+    json::object decision = keys[i].is_zero() ? json::object{} : parse_text(texts[t++]);
+    if (replies[i].result != Result::ok) continue;  // gone since the list was read
+    json::object create = parse_text(rows[i].text);
+    out->push_back(
+        client::withdrawal_json(string_or_null(create, "ref"), replies[i], create, decision));
+  }
+  return exit_ok;
 }
 
 int cmd_withdrawals(Context& ctx, const Args& a) {
@@ -269,7 +200,17 @@ int cmd_withdrawals(Context& ctx, const Args& a) {
   }
   uint32_t limit = 0;
   CLI_TRY(limit_arg(a, &limit));
-  return print_list(ctx, q, limit, "withdrawals", withdrawal_row);
+  json::array withdrawals;
+  while (withdrawals.size() < limit) {
+    q.limit = std::min<uint32_t>(limit - uint32_t(withdrawals.size()), client::query_limit_max);
+    client::QueryResult r;
+    CLI_TRY(query(ctx, q, &r));
+    CLI_TRY(withdrawals_page(ctx, r.rows, &withdrawals));
+    if (r.next.at_start() || r.rows.empty()) break;
+    q.cursor = r.next;
+  }
+  print(ctx, json::object{{"withdrawals", std::move(withdrawals)}});
+  return exit_ok;
 }
 
 // --- Vouchers ------------------------------------------------------------------------
@@ -305,51 +246,21 @@ int voucher_redeem(Context& ctx, const Args& a, bool paper) {
   }
   client::VoucherSecret secret{};
   CLI_TRY(voucher_secret(ctx, &secret));
-  Command c{};
-  c.kind = paper ? CommandKind::voucher_redeem : CommandKind::voucher_redeem_to_wallet;
-  c.id = random_command_id();
-  RedeemBody& rb = c.body.redeem;
-  rb.code = client::typed_voucher_code_id(secret, code);
-  json::object text;
-  if (paper) {
-    rb.merchant_id = net::account_id_from_string(merchant_id);
-    rb.store_id = net::account_id_from_string(store_id);
-    text["merchant_id"] = merchant_id;
-    text["store_id"] = store_id;
-  } else {
-    rb.member_id = member_id;
-    text["member_id"] = member_id;
-  }
-  // handlers_rewards.cc redeemed_text_key: text_key("voucher_redeemed", hex of the code hash).
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", (unsigned long long)rb.code.hi,
-                (unsigned long long)rb.code.lo);
-  const Id128 redeemed_key = client::text_key("voucher_redeemed", hex);
+  const Id128 code_id = client::typed_voucher_code_id(secret, code);
+  const Id128 redeemed_key = client::voucher_redeemed_text_key(code_id);
   Reply reply{};
-  CLI_TRY(call(ctx, c, make_text(redeemed_key, 0, text), &reply));
-  ReplyData d = reply_data(reply);
+  CLI_TRY(call(ctx,
+               client::voucher_redeem_command(paper, code_id, merchant_id, store_id, member_id),
+               &reply));
   if (reply.result == Result::voucher_redeemed) {
     json::object where = parse_text(fetch_texts(ctx, {redeemed_key})[0]);
-    json::object details;
-    details["redeemed_at"] = rfc3339_us(uint64_t(d.v[1]));
-    json::value store = string_or_null(where, "store_id");
-    if (d.detail == voucher_paper) {
-      details["store_id"] =
-          store.is_string() ? store : json::value(std::to_string(uint64_t(d.v[2])));
-    } else {
-      details["member_id"] = uint64_t(d.v[2]);
-    }
-    return refused(ctx, reply, std::move(details));
+    return refused(ctx, reply, client::voucher_redeemed_details(reply, where));
   }
   if (reply.result != Result::ok) return refused(ctx, reply);
+  ReplyData d = reply_data(reply);
   const Id128 batch{uint64_t(d.v[3]), uint64_t(d.v[4])};
   json::object batch_text = parse_text(fetch_texts(ctx, {batch})[0]);
-  json::object o;
-  o["batch_id"] = string_or_null(batch_text, "ref");
-  o["face_value"] = d.v[0];
-  o["redeemed_at"] = rfc3339_us(uint64_t(d.v[1]));
-  if (!paper) o["member_id"] = uint64_t(d.v[2]);
-  print(ctx, o);
+  print(ctx, client::voucher_redeem_json(paper, reply, batch_text));
   return exit_ok;
 }
 int cmd_voucher_redeem(Context& ctx, const Args& a) {
@@ -359,31 +270,11 @@ int cmd_voucher_redeem_to_wallet(Context& ctx, const Args& a) {
   return voucher_redeem(ctx, a, false);
 }
 
-json::object count_amount(int64_t count, int64_t face_value) {
-  return json::object{{"count", count}, {"amount", count * face_value}};
-}
-
 int print_batch(Context& ctx, const std::string& batch_id, const Reply& reply) {
   if (reply.result != Result::ok) return refused(ctx, reply);
   json::object text =
       parse_text(fetch_texts(ctx, {client::command_id("voucher_batch", batch_id)})[0]);
-  ReplyData d = reply_data(reply);
-  const int64_t face = d.v[5];
-  json::object o;
-  o["batch_id"] = batch_id;
-  o["merchant_id"] = string_or_null(text, "merchant_id");
-  o["kind"] = d.detail == voucher_paper ? "paper" : "card";
-  o["face_value"] = face;
-  o["quantity"] = d.v[0];
-  o["state"] = client::batch_state_name(d.state);
-  o["valid_from"] = string_or_null(text, "valid_from");
-  o["valid_until"] = string_or_null(text, "valid_until");
-  o["issued"] = count_amount(d.v[0], face);
-  o["redeemed"] = json::object{{"count", d.v[1]}, {"amount", d.v[2]}};
-  o["expired"] = count_amount(d.v[3], face);
-  o["voided"] = count_amount(d.v[4], face);
-  o["unredeemed"] = count_amount(d.v[0] - d.v[1] - d.v[3] - d.v[4], face);
-  print(ctx, o);
+  print(ctx, client::batch_json(batch_id, reply, text));
   return exit_ok;
 }
 
@@ -397,12 +288,8 @@ int cmd_voucher_batch_get(Context& ctx, const Args& a) {
 int cmd_voucher_batch_void(Context& ctx, const Args& a) {
   const std::string& batch_id = a.positionals[0];
   CLI_TRY(check_caller_id(batch_id, "BATCH_ID"));
-  Command c{};
-  c.kind = CommandKind::voucher_batch_void;
-  c.id = client::command_id("voucher_batch_void", batch_id);
-  c.body.batch_codes.batch_id = client::command_id("voucher_batch", batch_id);
   Reply reply{};
-  CLI_TRY(call(ctx, c, std::nullopt, &reply));
+  CLI_TRY(call(ctx, client::voucher_batch_void_command(batch_id), std::nullopt, &reply));
   return print_batch(ctx, batch_id, reply);
 }
 

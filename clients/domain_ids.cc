@@ -61,6 +61,35 @@ Id128 guide_text_key() {
   return text_key("config", "guide");
 }
 
+uint64_t members_text_group() {
+  return text_group("members", "all");
+}
+
+uint64_t recharges_text_group() {
+  return text_group("recharges", "all");
+}
+
+Id128 group_text_key(uint32_t group_id) {
+  return text_key("group", std::to_string(group_id));
+}
+
+Id128 method_text_key(uint32_t method_id) {
+  return text_key("method", std::to_string(method_id));
+}
+
+uint64_t methods_text_group() {
+  return text_group("methods", "all");
+}
+
+Id128 store_text_key(uint64_t merchant_account_id, uint64_t store_account_id) {
+  return text_key("store",
+                  std::to_string(merchant_account_id) + "/" + std::to_string(store_account_id));
+}
+
+uint64_t store_text_group(uint64_t merchant_account_id) {
+  return text_group("stores", std::to_string(merchant_account_id));
+}
+
 uint64_t phone_hash(std::string_view phone) {
   std::string normal;
   for (char ch : phone) {

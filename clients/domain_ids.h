@@ -58,6 +58,20 @@ uint64_t text_group(std::string_view ns, std::string_view id);
 Id128 member_text_key(uint64_t member_id);
 // text_key("config", "guide"): {"text","path","amounts"}.
 Id128 guide_text_key();
+// The lists kept as text groups (SPEC A5), and the keys of their texts:
+// text_group("members", "all") of the member texts (member_text_key).
+uint64_t members_text_group();
+// text_group("recharges", "all") of the recharge texts (key: the command id).
+uint64_t recharges_text_group();
+// text_key("group", decimal group_id): {"name"}.
+Id128 group_text_key(uint32_t group_id);
+// text_key("method", decimal method_id), in text_group("methods", "all").
+Id128 method_text_key(uint32_t method_id);
+uint64_t methods_text_group();
+// text_key("store", "<merchant account>/<store account>") in
+// text_group("stores", "<merchant account>"): by account ids (net/ids.h).
+Id128 store_text_key(uint64_t merchant_account_id, uint64_t store_account_id);
+uint64_t store_text_group(uint64_t merchant_account_id);
 
 // The phone's hash core keeps (gateway handlers.cc phone_hash): '-' removed,
 // then id_from_string("phone", digits).lo, never 0.

@@ -4,6 +4,19 @@
 
 namespace coffer::client {
 
+std::optional<std::string_view> points_rule_name(uint8_t detail) {
+  switch (detail) {
+    case points_rule_min:
+      return "min";
+    case points_rule_balance:
+      return "balance";
+    case points_rule_max_share:
+      return "max_share";
+    default:
+      return std::nullopt;
+  }
+}
+
 std::string_view payment_state_name(uint8_t state) {
   switch (state) {
     case payment_held:

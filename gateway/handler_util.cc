@@ -3,31 +3,15 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <memory>
-#include <mutex>
-#include <random>
 #include <utility>
 
+#include "clients/domain_names.h"
 #include "core/assert.h"
 #include "net/ids.h"
 
 namespace coffer::gateway {
 
 namespace json = boost::json;
-
-Id128 random_id() {
-  static std::mutex mu;
-  static std::mt19937_64 gen{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mu);
-  Id128 id{gen(), gen()};
-  if (id.is_zero()) id.lo = 1;
-  return id;
-}
-
-Command read_command(CommandKind kind) {
-  Command c{};
-  c.kind = kind;
-  return c;
-}
 
 bool read_body(const Request& req, const Responder& respond, json::object* out) {
   if (auto err = parse_json_object(req.body(), out)) {
@@ -48,19 +32,7 @@ bool finish(ObjectReader& r, const Responder& respond) {
 ApiError reply_error(const Reply& reply, std::string message) {
   ApiError e = api_error_from_result(static_cast<uint32_t>(reply.result), std::move(message));
   if (reply.result == Result::points_rule) {
-    switch (reply_data(reply).detail) {
-      case points_rule_min:
-        e.details["rule"] = "min";
-        break;
-      case points_rule_balance:
-        e.details["rule"] = "balance";
-        break;
-      case points_rule_max_share:
-        e.details["rule"] = "max_share";
-        break;
-      default:
-        break;
-    }
+    if (auto rule = client::points_rule_name(reply_data(reply).detail)) e.details["rule"] = *rule;
   }
   return e;
 }

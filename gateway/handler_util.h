@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "clients/command_text_json.h"
+#include "clients/domain_commands.h"
 #include "clients/domain_ids.h"
 #include "core/command_text.h"
 #include "core/types.h"
@@ -38,16 +39,18 @@ using ReplyHandler = std::function<void(const Reply&, const Responder&)>;
 using RepliesHandler = std::function<void(std::span<const Reply>, const Responder&)>;
 using QueryHandler = std::function<void(const client::QueryResult&, const Responder&)>;
 
-// A fresh random command id, for PUTs that set state (a content-derived id
-// would make enable -> disable -> enable a replay).
-Id128 random_id();
+// A fresh random command id, for PUTs that set state (the CLI's too:
+// clients/domain_commands.h).
+inline Id128 random_id() {
+  return client::random_command_id();
+}
 
 // One derivation for the gateway and the CLI (clients/domain_ids.h).
 using client::text_group;
 using client::text_key;
 
-// A command of `kind` with everything else zero.
-Command read_command(CommandKind kind);
+// A command of `kind` with everything else zero (clients/domain_commands.h).
+using client::read_command;
 
 // Parses the body as a JSON object; on failure answers 400 and returns false.
 bool read_body(const Request& req, const Responder& respond, boost::json::object* out);

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "clients/domain_names.h"
-#include "clients/rfc3339.h"
+#include "clients/domain_commands.h"
+#include "clients/domain_json.h"
 #include "core/types.h"
 #include "gateway/handler_util.h"
 #include "gateway/handlers_admin.h"
@@ -25,33 +25,13 @@ namespace json = boost::json;
 
 namespace {
 
-using client::payment_state_name;
+using client::member_json;
+using client::payment_json;
 
 // --- Members -------------------------------------------------------------------
 
-json::object member_json(const Reply& reply, const std::optional<std::string>& phone) {
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["member_id"] = static_cast<uint64_t>(d.v[0]);
-  o["group_id"] = d.aux32;
-  if (phone) {
-    o["phone"] = *phone;
-  } else {
-    o["phone"] = nullptr;  // core keeps only the phone's hash
-  }
-  o["wallet_enabled"] = d.state != 0;
-  o["cumulative_spend"] = d.v[2];
-  o["created_at"] = client::format_rfc3339(d.v[3]);
-  return o;
-}
-
-Id128 member_text_key(uint64_t member_id) {
-  return text_key("member", std::to_string(member_id));
-}
-
-uint64_t members_text_group() {
-  return text_group("members", "all");
-}
+using client::member_text_key;
+using client::members_text_group;
 
 std::optional<std::string> text_phone(const json::object& text) {
   if (auto it = text.find("phone"); it != text.end() && it->value().is_string()) {
@@ -96,17 +76,9 @@ void member_create(LedgerLink* link, const Request& req, Responder respond) {
   if (phone && !is_valid_phone(*phone)) {
     return respond(invalid_field("phone", "phone must be 1-32 characters of 0-9, '+' and '-'"));
   }
-  Command c{};
-  c.kind = CommandKind::member_register;
-  c.id = net::id_from_string("member", std::to_string(member_id));
-  c.body.member.member_id = member_id;
-  c.body.member.phone_hash = phone ? phone_hash(*phone) : 0;
-  c.body.member.group_id = group_id ? static_cast<uint32_t>(*group_id) : 0;
-  // Every member keeps a text, phone or not: its group lists the members (A5).
-  json::object t;
-  t["member_id"] = member_id;
-  if (phone) t["phone"] = *phone;
-  call(link, c, make_text(member_text_key(member_id), members_text_group(), t), std::move(respond),
+  client::DomainCommand reg = client::member_register_command(
+      member_id, group_id ? static_cast<uint32_t>(*group_id) : 0, phone);
+  call(link, reg.command, std::move(reg.text), std::move(respond),
        [phone](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "member not registered"));
          bool replayed = (reply.flags & reply_flag_replayed) != 0;
@@ -164,26 +136,12 @@ void members_list(LedgerLink* link, const Request& req, Responder respond) {
       });
 }
 
-json::object asset_balance(int64_t balance, int64_t held, int64_t maturing) {
-  json::object o;
-  o["balance"] = balance;
-  o["available"] = balance - held;
-  o["held"] = held;
-  o["maturing"] = maturing;
-  return o;
-}
-
 void member_balance(LedgerLink* link, const Request& req, Responder respond) {
   Command c = read_command(CommandKind::balance_get);
   c.body.read.key = req.param("member_id").u64;
   call(link, c, std::move(respond), [](const Reply& reply, const Responder& answer) {
     if (reply.result != Result::ok) return answer(reply_error(reply, "member not found"));
-    ReplyData d = reply_data(reply);
-    json::object o;
-    o["wallet"] = asset_balance(d.v[0], d.v[1], d.v[2]);
-    o["points"] = asset_balance(d.v[3], d.v[4], d.v[5]);
-    o["wallet_enabled"] = d.state != 0;
-    answer(json_response(200, o));
+    answer(json_response(200, client::balance_json(reply)));
   });
 }
 
@@ -209,13 +167,12 @@ void member_wallet_put(LedgerLink* link, const Request& req, Responder respond) 
 void member_money(LedgerLink* link, bool credit, const Request& req, Responder respond) {
   json::object body;
   if (!read_body(req, respond, &body)) return;
-  const char* id_field = credit ? "credit_id" : "debit_id";
   std::string op_id;
   int64_t amount = 0;
   std::optional<std::string> asset;
   std::string reason;
   ObjectReader r(body);
-  r.id(id_field, &op_id)
+  r.id(credit ? "credit_id" : "debit_id", &op_id)
       .amount("amount", &amount)
       .one_of("asset", &asset, {"wallet", "points"})
       .string("reason", &reason, reason_length_max);
@@ -224,27 +181,12 @@ void member_money(LedgerLink* link, bool credit, const Request& req, Responder r
   if (reason.empty()) return respond(invalid_field("reason", "reason must not be empty"));
   bool points = asset && *asset == "points";
   uint64_t member_id = req.param("member_id").u64;
-  Command c{};
-  c.kind = credit ? CommandKind::member_credit : CommandKind::member_debit;
-  c.id = net::id_from_string(credit ? "credit" : "debit", op_id);
-  c.body.money.member_id = member_id;
-  c.body.money.amount = amount;
-  c.body.money.asset = points ? asset_points : asset_wallet;
-  c.body.money.source = money_source_adjustment;
-  json::object text;
-  text["ref"] = op_id;
-  text["reason"] = reason;
-  call(link, c, make_text(c.id, 0, text), std::move(respond),
-       [id_field, op_id, member_id, points](const Reply& reply, const Responder& answer) {
+  client::DomainCommand money =
+      client::member_money_command(credit, op_id, member_id, amount, points, reason);
+  call(link, money.command, std::move(money.text), std::move(respond),
+       [credit, op_id, member_id, points](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "not applied"));
-         ReplyData d = reply_data(reply);
-         json::object o;
-         o[id_field] = op_id;
-         o["member_id"] = member_id;
-         o["asset"] = points ? "points" : "wallet";
-         o["amount"] = d.v[0];
-         o["balance_after"] = d.v[1];
-         answer(json_response(201, o));
+         answer(json_response(201, client::money_json(credit, op_id, member_id, points, reply)));
        });
 }
 
@@ -260,46 +202,17 @@ void merchant_put(LedgerLink* link, const Request& req, Responder respond) {
   if (!finish(r, respond)) return;
   if (name.empty()) return respond(invalid_field("name", "name must not be empty"));
   std::string merchant_id = req.param("merchant_id").value;
-  Command c{};
-  c.kind = CommandKind::merchant_set;
-  c.id = random_id();
-  c.body.merchant.merchant_id = net::account_id_from_string(merchant_id);
-  c.body.merchant.split_payment_allowed = split.value_or(false) ? 1 : 0;
-  json::object text;
-  text["merchant_id"] = merchant_id;
-  text["name"] = name;
-  text["split_payment_allowed"] = split.value_or(false);
-  call(link, c, make_text(text_key("merchant", merchant_id), 0, text), std::move(respond),
-       [merchant_id, name, split](const Reply& reply, const Responder& answer) {
-         if (reply.result != Result::ok) return answer(reply_error(reply, "merchant not set"));
-         json::object o;
-         o["merchant_id"] = merchant_id;
-         o["name"] = name;
-         o["split_payment_allowed"] = split.value_or(false);
-         answer(json_response(200, o));
-       });
+  client::DomainCommand set =
+      client::merchant_set_command(merchant_id, name, split.value_or(false));
+  call(
+      link, set.command, std::move(set.text), std::move(respond),
+      [merchant_id, name, split](const Reply& reply, const Responder& answer) {
+        if (reply.result != Result::ok) return answer(reply_error(reply, "merchant not set"));
+        answer(json_response(200, client::merchant_json(merchant_id, name, split.value_or(false))));
+      });
 }
 
 // --- Payments ------------------------------------------------------------------
-
-json::object payment_json(const std::string& payment_id, const Reply& reply) {
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["payment_id"] = payment_id;
-  o["state"] = payment_state_name(d.state);
-  o["amount"] = d.v[0];
-  o["wallet_amount"] = d.v[1];
-  o["points"] = d.v[2];
-  o["points_value"] = d.v[3];
-  // wallet + points value + external = amount (W2).
-  o["external_amount"] = d.v[0] - d.v[1] - d.v[3];
-  o["captured"] = d.v[4];
-  o["refunded"] = d.v[5];
-  if (d.state == payment_held || d.state == payment_awaiting_external) {
-    o["expires_at"] = client::format_rfc3339(static_cast<int64_t>(d.aux32) * 1'000'000);
-  }
-  return o;
-}
 
 Id128 payment_command_id(std::string_view payment_id) {
   return net::id_from_string("payment", payment_id);
@@ -332,25 +245,10 @@ void payment_create(LedgerLink* link, const Request& req, Responder respond) {
   if (order_ref && order_ref->empty()) {
     return respond(invalid_field("order_ref", "order_ref must not be empty"));
   }
-  Command c{};
-  c.kind = CommandKind::payment_create;
-  c.id = payment_command_id(payment_id);
-  PaymentBody& p = c.body.payment;
-  p.member_id = member_id;
-  p.merchant_id = net::account_id_from_string(merchant_id);
-  p.store_id = store_id ? net::account_id_from_string(*store_id) : 0;
-  p.order_ref = order_ref ? net::id_from_string("order", *order_ref) : Id128{};
-  p.amount = amount;
-  p.points = points.value_or(0);
-  p.external_amount = external_amount.value_or(0);
-  p.capture = capture.value_or(true) ? 1 : 0;
-  json::object text;
-  text["ref"] = payment_id;
-  // The tenant of the payment for merchant keys (core's replies do not carry it).
-  text["merchant_id"] = merchant_id;
-  if (store_id) text["store_id"] = *store_id;
-  if (order_ref) text["order_ref"] = *order_ref;
-  call(link, c, make_text(c.id, 0, text), std::move(respond),
+  client::DomainCommand pay = client::payment_create_command(
+      payment_id, member_id, merchant_id, store_id, order_ref, amount, points.value_or(0),
+      external_amount.value_or(0), capture.value_or(true));
+  call(link, pay.command, std::move(pay.text), std::move(respond),
        [payment_id](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "payment refused"));
          answer(json_response(201, payment_json(payment_id, reply)));
@@ -415,12 +313,7 @@ void payment_op(LedgerLink* link, CommandKind kind, const Request& req, Responde
         invalid_field("amount", "amount must be positive (omit it for the full amount)"));
   }
   std::string payment_id = req.param("payment_id").value;
-  Command c{};
-  c.kind = kind;
-  c.id = net::id_from_string(
-      kind == CommandKind::payment_capture ? "payment_capture" : "payment_void", payment_id);
-  c.body.payment_op.payment_id = payment_command_id(payment_id);
-  c.body.payment_op.amount = amount.value_or(0);
+  Command c = client::payment_op_command(kind, payment_id, amount.value_or(0));
   call(link, c, std::move(respond), [payment_id](const Reply& reply, const Responder& answer) {
     if (reply.result != Result::ok) return answer(reply_error(reply, "payment not changed"));
     answer(json_response(200, payment_json(payment_id, reply)));
@@ -437,31 +330,16 @@ void payment_refund(LedgerLink* link, const Request& req, Responder respond) {
   if (!finish(r, respond)) return;
   if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
   std::string payment_id = req.param("payment_id").value;
-  Command c{};
-  c.kind = CommandKind::payment_refund;
-  c.id = net::id_from_string("refund", refund_id);
-  c.body.payment_op.payment_id = payment_command_id(payment_id);
-  c.body.payment_op.amount = amount;
-  json::object text;
-  text["ref"] = refund_id;
-  with_payment_tenant(link, req, payment_id, std::move(respond),
-                      [link, c, text, payment_id, refund_id](const Responder& allowed) {
-                        call(link, c, make_text(c.id, 0, text), allowed,
-                             [payment_id, refund_id](const Reply& reply, const Responder& answer) {
-                               if (reply.result != Result::ok)
-                                 return answer(reply_error(reply, "refund refused"));
-                               ReplyData d = reply_data(reply);
-                               json::object o;
-                               o["refund_id"] = refund_id;
-                               o["payment_id"] = payment_id;
-                               o["amount"] = d.v[0];
-                               o["wallet_amount"] = d.v[1];
-                               o["points_returned"] = d.v[2];
-                               o["external_refund_due"] = d.v[3];
-                               o["points_value"] = d.v[4];
-                               answer(json_response(201, o));
-                             });
-                      });
+  client::DomainCommand refund = client::refund_command(refund_id, payment_id, amount);
+  with_payment_tenant(
+      link, req, payment_id, std::move(respond),
+      [link, refund, payment_id, refund_id](const Responder& allowed) {
+        call(link, refund.command, refund.text, allowed,
+             [payment_id, refund_id](const Reply& reply, const Responder& answer) {
+               if (reply.result != Result::ok) return answer(reply_error(reply, "refund refused"));
+               answer(json_response(201, client::refund_json(refund_id, payment_id, reply)));
+             });
+      });
 }
 
 }  // namespace

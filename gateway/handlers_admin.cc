@@ -5,7 +5,6 @@
 #include <boost/json/object.hpp>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -13,8 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "clients/domain_json.h"
 #include "clients/domain_names.h"
-#include "clients/rfc3339.h"
 #include "core/assert.h"
 #include "gateway/api_keys.h"
 #include "gateway/handler_util.h"
@@ -26,35 +25,19 @@ namespace coffer::gateway {
 
 namespace json = boost::json;
 
-Id128 store_text_key(uint64_t merchant_account_id, uint64_t store_account_id) {
-  return text_key("store",
-                  std::to_string(merchant_account_id) + "/" + std::to_string(store_account_id));
-}
-
-uint64_t store_text_group(uint64_t merchant_account_id) {
-  return text_group("stores", std::to_string(merchant_account_id));
-}
-
 namespace {
 
-using client::channel_from_name;
 using client::channel_name;
+using client::guide_json;
+using client::recharge_json;
 using client::recharge_state_name;
 
 constexpr int64_t u32_max = std::numeric_limits<uint32_t>::max();
 
-Id128 guide_key() {
-  return text_key("config", "guide");
-}
-Id128 group_key(uint64_t group_id) {
-  return text_key("group", std::to_string(group_id));
-}
-Id128 method_key(uint64_t method_id) {
-  return text_key("method", std::to_string(method_id));
-}
-uint64_t methods_group() {
-  return text_group("methods", "all");
-}
+using client::group_text_key;
+using client::guide_text_key;
+using client::method_text_key;
+using client::methods_text_group;
 
 // A text beside a command, or 400 when its JSON outgrows command_text_size_max
 // (only possible with many escaped characters).
@@ -160,38 +143,6 @@ Command config_read(uint32_t part) {
   return c;
 }
 
-json::object guide_json(const json::object& text) {
-  json::object g;
-  json::value t = string_or_null(text, "text");
-  json::value p = string_or_null(text, "path");
-  g["text"] = t.is_null() ? json::value("") : t;
-  g["path"] = p.is_null() ? json::value("") : p;
-  const json::value* a = field(text, "amounts");
-  g["amounts"] = a != nullptr && a->is_array() ? *a : json::array();
-  return g;
-}
-
-json::object config_json(const DomainConfig& c, const json::object& guide_text) {
-  json::object o;
-  o["wallet_auto_open"] = c.wallet_auto_open != 0;
-  o["default_group_id"] = c.default_group_id;
-  o["wallet_gift_days"] = c.wallet_gift_days;
-  o["points_gift_days"] = c.points_gift_days;
-  o["withdraw_enabled"] = c.withdraw_enabled != 0;
-  o["withdraw_max_rate_bp"] = c.withdraw_max_rate_bp;
-  o["withdraw_reserve_min"] = c.withdraw_reserve_min;
-  o["points_offset_rate"] = c.points_offset_rate;
-  o["points_use_min"] = c.points_use_min;
-  o["payment_hold_timeout_s"] = c.payment_hold_timeout_s;
-  o["recharge_timeout_s"] = c.recharge_timeout_s;
-  o["recharge_min"] = c.recharge_min;
-  o["recharge_max"] = c.recharge_max;
-  o["wallet_max_balance"] = c.wallet_max_balance;
-  o["voucher_fail_limit"] = c.voucher_fail_limit;
-  o["recharge_guide"] = guide_json(guide_text);
-  return o;
-}
-
 // Reads the whole config (two reads) and the guide; answers 200 with it.
 void answer_config(LedgerLink* link, Responder respond) {
   call_many(link, {config_read(0), config_read(1)}, {}, std::move(respond),
@@ -199,17 +150,10 @@ void answer_config(LedgerLink* link, Responder respond) {
               for (const Reply& r : replies) {
                 if (r.result != Result::ok) return answer(reply_error(r, "config not read"));
               }
-              unsigned char bytes[2 * sizeof(ReplyData)];
-              ReplyData d0 = reply_data(replies[0]);
-              ReplyData d1 = reply_data(replies[1]);
-              std::memcpy(bytes, &d0, sizeof d0);
-              std::memcpy(bytes + sizeof d0, &d1, sizeof d1);
-              static_assert(sizeof(DomainConfig) <= sizeof bytes);
-              DomainConfig config;
-              std::memcpy(&config, bytes, sizeof config);
-              texts_query(link, {guide_key()}, answer,
+              DomainConfig config = client::config_from_replies(replies[0], replies[1]);
+              texts_query(link, {guide_text_key()}, answer,
                           [config](const client::QueryResult& r, const Responder& done) {
-                            done(json_response(200, config_json(config, row_text(r, 0))));
+                            done(json_response(200, client::config_json(config, row_text(r, 0))));
                           });
             });
 }
@@ -290,7 +234,7 @@ void config_put(LedgerLink* link, const Request& req, Responder respond) {
     for (int64_t a : guide_amounts)
       amounts.push_back(a);
     g["amounts"] = std::move(amounts);
-    text = make_text(guide_key(), 0, g);
+    text = make_text(guide_text_key(), 0, g);
     if (!text_fits(*text, respond)) return;
   }
   call(link, c, std::move(text), std::move(respond),
@@ -334,30 +278,16 @@ void group_put(LedgerLink* link, const Request& req, Responder respond) {
       .amount("upgrade_threshold", &upgrade_threshold);
   if (!finish(r, respond)) return;
   if (name.empty()) return respond(invalid_field("name", "name must not be empty"));
-  Command c{};
-  c.kind = CommandKind::group_set;
-  c.id = random_id();
-  GroupBody& g = c.body.group;
-  g.group_id = static_cast<uint32_t>(group_id);
-  g.cashback_bp = static_cast<uint32_t>(cashback_bp);
-  g.earn_points_bp = static_cast<uint32_t>(earn_points_bp);
-  g.use_points_bp = static_cast<uint32_t>(use_points_bp);
-  g.upgrade_threshold = upgrade_threshold.value_or(0);
-  json::object text_obj;
-  text_obj["name"] = name;
-  CommandText text = make_text(group_key(group_id), 0, text_obj);
-  if (!text_fits(text, respond)) return;
-  call(link, c, std::move(text), std::move(respond),
+  client::DomainCommand set = client::group_set_command(
+      static_cast<uint32_t>(group_id), name, static_cast<uint32_t>(cashback_bp),
+      static_cast<uint32_t>(earn_points_bp), static_cast<uint32_t>(use_points_bp),
+      upgrade_threshold.value_or(0));
+  if (!text_fits(*set.text, respond)) return;
+  const GroupBody g = set.command.body.group;
+  call(link, set.command, std::move(set.text), std::move(respond),
        [g, name](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(table_error(reply, "groups", groups_max));
-         json::object o;
-         o["group_id"] = g.group_id;
-         o["name"] = name;
-         o["cashback_bp"] = g.cashback_bp;
-         o["earn_points_bp"] = g.earn_points_bp;
-         o["use_points_bp"] = g.use_points_bp;
-         o["upgrade_threshold"] = g.upgrade_threshold;
-         answer(json_response(200, o));
+         answer(json_response(200, client::group_set_json(g, name)));
        });
 }
 
@@ -382,7 +312,7 @@ void groups_list(LedgerLink* link, const Request&, Responder respond) {
               }
               std::vector<Id128> keys;
               for (const ReplyData& d : groups)
-                keys.push_back(group_key(d.aux32));
+                keys.push_back(group_text_key(d.aux32));
               texts_query(link, std::move(keys), answer,
                           [groups](const client::QueryResult& r, const Responder& done) {
                             json::array list;
@@ -413,25 +343,11 @@ void store_put(LedgerLink* link, const Request& req, Responder respond) {
   r.string("name", &name, admin_name_length_max).string("address", &address, address_length_max);
   if (!finish(r, respond)) return;
   if (name.empty()) return respond(invalid_field("name", "name must not be empty"));
-  Command c{};
-  c.kind = CommandKind::store_set;
-  c.id = random_id();
-  StoreBody& s = c.body.store;
-  s.merchant_id = net::account_id_from_string(merchant_id);
-  s.store_id = net::account_id_from_string(store_id);
-  s.lat_udeg = micro_degrees(lat);
-  s.lon_udeg = micro_degrees(lon);
-  json::object o;
-  o["merchant_id"] = merchant_id;
-  o["store_id"] = store_id;
-  o["name"] = name;
-  o["address"] = address ? json::value(*address) : json::value(nullptr);
-  o["lat"] = lat;
-  o["lon"] = lon;
-  CommandText text =
-      make_text(store_text_key(s.merchant_id, s.store_id), store_text_group(s.merchant_id), o);
-  if (!text_fits(text, respond)) return;
-  call(link, c, std::move(text), std::move(respond),
+  client::DomainCommand set =
+      client::store_set_command(merchant_id, store_id, name, address, lat, lon);
+  if (!text_fits(*set.text, respond)) return;
+  json::object o = client::store_json(merchant_id, store_id, name, address, lat, lon);
+  call(link, set.command, std::move(set.text), std::move(respond),
        [o](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "store not set"));
          answer(json_response(200, o));
@@ -568,26 +484,11 @@ void method_put(LedgerLink* link, const Request& req, Responder respond) {
     if (p.empty())
       return respond(invalid_field("payee_accounts", "payee accounts must not be empty"));
   }
-  Command c{};
-  c.kind = CommandKind::recharge_method_set;
-  c.id = random_id();
-  MethodBody& m = c.body.method;
-  m.method_id = *method_id;
-  m.channel = *channel_from_name(channel);
-  m.enabled = enabled.value_or(true) ? 1 : 0;
-  m.payee_count = static_cast<uint16_t>(payees.size());
-  json::object o;
-  o["method_id"] = *method_id;
-  o["name"] = name;
-  o["channel"] = channel;
-  o["enabled"] = enabled.value_or(true);
-  json::array accounts;
-  for (const std::string& p : payees)
-    accounts.push_back(json::value(p));
-  o["payee_accounts"] = std::move(accounts);
-  CommandText text = make_text(method_key(*method_id), methods_group(), o);
-  if (!text_fits(text, respond)) return;
-  call(link, c, std::move(text), std::move(respond),
+  client::DomainCommand set =
+      client::method_set_command(*method_id, name, channel, enabled.value_or(true), payees);
+  if (!text_fits(*set.text, respond)) return;
+  json::object o = client::method_json(*method_id, name, channel, enabled.value_or(true), payees);
+  call(link, set.command, std::move(set.text), std::move(respond),
        [o](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) {
            return answer(table_error(reply, "recharge methods", methods_max));
@@ -599,7 +500,7 @@ void method_put(LedgerLink* link, const Request& req, Responder respond) {
 void methods_list(LedgerLink* link, const Request&, Responder respond) {
   client::Query q;
   q.kind = client::QueryKind::texts_in_group;
-  q.key = methods_group();
+  q.key = methods_text_group();
   q.limit = methods_max;
   query(link, std::move(q), std::move(respond),
         [link](const client::QueryResult& listed, const Responder& answer) {
@@ -616,7 +517,7 @@ void methods_list(LedgerLink* link, const Request&, Responder respond) {
             texts.push_back(std::move(t));
           }
           auto with_guide = [link, answer](json::array methods) {
-            texts_query(link, {guide_key()}, answer,
+            texts_query(link, {guide_text_key()}, answer,
                         [methods = std::move(methods)](const client::QueryResult& r,
                                                        const Responder& done) {
                           json::object o;
@@ -656,39 +557,13 @@ Id128 recharge_command_id(std::string_view recharge_id) {
   return net::id_from_string("recharge", recharge_id);
 }
 
-uint64_t recharges_group() {
-  return text_group("recharges", "all");
-}
-
-// A recharge from its reply and its method's text (the payee account by index).
-json::object recharge_json(json::value recharge_id, const Reply& reply,
-                           const json::object& method) {
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["recharge_id"] = std::move(recharge_id);
-  o["member_id"] = static_cast<uint64_t>(d.v[3]);
-  o["amount"] = d.v[0];
-  o["method_id"] = d.aux32;
-  o["channel"] = channel_name(d.detail);
-  o["state"] = recharge_state_name(d.state);
-  o["payee_index"] = d.aux16;
-  json::value payee = nullptr;
-  if (const json::value* a = field(method, "payee_accounts");
-      a != nullptr && a->is_array() && d.aux16 < a->as_array().size()) {
-    payee = a->as_array()[d.aux16];
-  }
-  o["payee_account"] = payee;
-  o["expires_at"] = client::format_rfc3339(d.v[1]);
-  o["created_at"] = client::format_rfc3339(d.v[4]);
-  o["confirmed_amount"] = d.v[2];
-  return o;
-}
+using client::recharges_text_group;
 
 // The recharge of `reply` with its payee account, read from the method's text.
 void answer_recharge(LedgerLink* link, unsigned status, std::string recharge_id, const Reply& reply,
                      const Responder& respond) {
   texts_query(
-      link, {method_key(reply_data(reply).aux32)}, respond,
+      link, {method_text_key(reply_data(reply).aux32)}, respond,
       [status, recharge_id = std::move(recharge_id), reply](const client::QueryResult& r,
                                                             const Responder& done) {
         done(json_response(status, recharge_json(json::value(recharge_id), reply, row_text(r, 0))));
@@ -716,7 +591,7 @@ void recharges_list(LedgerLink* link, const Request& req, Responder respond) {
     }
   }
   client::Query q;
-  if (!read_group_list(req, respond, recharges_group(), &q)) return;
+  if (!read_group_list(req, respond, recharges_text_group(), &q)) return;
   list_group_items(
       link, std::move(q),
       [](const client::QueryRow& row) -> std::optional<Command> {
@@ -736,7 +611,7 @@ void recharges_list(LedgerLink* link, const Request& req, Responder respond) {
         }
         std::vector<Id128> keys;
         for (uint32_t m : methods)
-          keys.push_back(method_key(m));
+          keys.push_back(method_text_key(m));
         auto shared = std::make_shared<std::vector<ListedItem>>(std::move(items));
         fetch_texts(link, std::move(keys), [shared, methods, next, answer](const Texts& texts) {
           json::array out;
@@ -770,14 +645,9 @@ void recharge_create(LedgerLink* link, const Request& req, Responder respond) {
   if (!method_id) return respond(invalid_field("method_id", "method_id must be 1..4294967295"));
   if (member_id == 0) return respond(invalid_field("member_id", "member_id must be non-zero"));
   if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
-  Command c{};
-  c.kind = CommandKind::recharge_create;
-  c.id = recharge_command_id(recharge_id);
-  c.body.recharge.member_id = member_id;
-  c.body.recharge.amount = amount;
-  c.body.recharge.method_id = *method_id;
-  CommandText text = make_text(c.id, recharges_group(), json::object{{"ref", recharge_id}});
-  call(link, c, std::move(text), std::move(respond),
+  client::DomainCommand create =
+      client::recharge_create_command(recharge_id, member_id, amount, *method_id);
+  call(link, create.command, std::move(create.text), std::move(respond),
        [link, recharge_id](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "recharge refused"));
          // A replay answers what the first call answered (API.md).
@@ -898,20 +768,6 @@ void api_key_create(LedgerLink* link, const Request& req, Responder respond) {
 }
 
 }  // namespace
-
-Command recharge_confirm_command(std::string_view recharge_id, std::string_view channel_txn_id,
-                                 int64_t amount) {
-  std::string op(recharge_id);
-  op += '/';
-  op += channel_txn_id;
-  Command c{};
-  c.kind = CommandKind::recharge_confirm;
-  c.id = net::id_from_string("recharge_confirm", op);
-  c.body.recharge_confirm.recharge_id = recharge_command_id(recharge_id);
-  c.body.recharge_confirm.channel_txn = net::id_from_string("channel_txn", channel_txn_id);
-  c.body.recharge_confirm.amount = amount;
-  return c;
-}
 
 void bind_admin_handlers(Router* router, LedgerLink* link) {
   COFFER_ASSERT(router != nullptr && link != nullptr);

@@ -35,6 +35,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "clients/domain_commands.h"
+#include "clients/domain_ids.h"
 #include "core/command_text.h"
 #include "core/constants.h"
 #include "core/types.h"
@@ -77,15 +79,15 @@ static_assert(coffer::groups_max <= coffer::batch_size_max, "GET /v1/groups read
 static_assert(coffer::methods_max <= coffer::batch_size_max);
 static_assert(nearby_limit_max <= list_limit_max && nearby_limit_default <= nearby_limit_max);
 
-// The store text's key and group (see above).
-Id128 store_text_key(uint64_t merchant_account_id, uint64_t store_account_id);
-uint64_t store_text_group(uint64_t merchant_account_id);
+// The store text's key and group (see above; clients/domain_ids.h).
+using client::store_text_group;
+using client::store_text_key;
 
 // recharge_confirm of `recharge_id` by the channel's transaction (ids above).
-// Cash/manual confirmation and WeChat Pay build it the same way, so one
-// transaction confirmed both ways is one confirmation (a replay).
-Command recharge_confirm_command(std::string_view recharge_id, std::string_view channel_txn_id,
-                                 int64_t amount);
+// Cash/manual confirmation, WeChat Pay and the CLI build it the same way
+// (clients/domain_commands.h), so one transaction confirmed both ways is one
+// confirmation (a replay).
+using client::recharge_confirm_command;
 
 // Binds the routes listed above. `link` must outlive the router's use.
 void bind_admin_handlers(Router* router, LedgerLink* link);

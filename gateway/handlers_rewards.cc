@@ -2,7 +2,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,7 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "clients/domain_commands.h"
 #include "clients/domain_ids.h"
+#include "clients/domain_json.h"
 #include "clients/domain_names.h"
 #include "clients/rfc3339.h"
 #include "clients/voucher_code.h"
@@ -29,31 +30,14 @@ namespace json = boost::json;
 
 namespace {
 
-using client::batch_state_name;
-using client::history_effect;
+using client::batch_json;
 using client::history_type;
-using client::withdrawal_state_name;
+using client::withdrawal_json;
 
 // --- Shared pieces ---------------------------------------------------------------
 
-std::string hex_id(const Id128& id) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (uint64_t part : {id.hi, id.lo}) {
-    for (int shift = 60; shift >= 0; shift -= 4)
-      out.push_back(digits[(part >> shift) & 0xf]);
-  }
-  return out;
-}
-
 bool replayed(const Reply& reply) {
   return (reply.flags & reply_flag_replayed) != 0;
-}
-
-// Optional times: 0 = not yet.
-json::value time_or_null(int64_t time_us) {
-  if (time_us <= 0) return nullptr;
-  return json::value(client::format_rfc3339(time_us));
 }
 
 const Principal& principal_of(const Request& req) {
@@ -132,39 +116,12 @@ void order_complete(LedgerLink* link, const Request& req, Responder respond) {
                                               std::to_string(order_lines_max) + " are allowed"));
   }
   std::string order_ref = req.param("order_ref").value;
-  Command c{};
-  c.kind = CommandKind::order_complete;
-  c.id = net::id_from_string("order", order_ref);
-  OrderBody& o = c.body.order;
-  o.member_id = member_id;
-  o.merchant_id = net::account_id_from_string(merchant_id);
-  o.amount = amount;
-  o.payment_id = payment_id ? net::id_from_string("payment", *payment_id) : Id128{};
-  std::memcpy(o.lines, lines, sizeof lines);
-  json::object text;
-  text["ref"] = order_ref;
-  if (payment_id) text["payment_id"] = *payment_id;
-  if (received_at_us) text["received_at"] = client::format_rfc3339(*received_at_us);
-  call(link, c, make_text(c.id, 0, text), std::move(respond),
+  client::DomainCommand order = client::order_complete_command(
+      order_ref, member_id, merchant_id, amount, payment_id, received_at_us, lines);
+  call(link, order.command, std::move(order.text), std::move(respond),
        [order_ref, member_id, merchant_id](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "order not completed"));
-         ReplyData d = reply_data(reply);
-         json::array grants;
-         const char* assets[2] = {"wallet", "points"};
-         for (int k = 0; k < 2; k++) {
-           json::object g;
-           g["asset"] = assets[k];
-           g["amount"] = d.v[2 * k];
-           g["matures_at"] = client::format_rfc3339(d.v[2 * k + 1]);
-           grants.push_back(std::move(g));
-         }
-         json::object out;
-         out["order_ref"] = order_ref;
-         out["member_id"] = member_id;
-         out["merchant_id"] = merchant_id;
-         out["group_id"] = d.aux32;
-         out["grants"] = std::move(grants);
-         answer(json_response(201, out));
+         answer(json_response(201, client::order_json(order_ref, member_id, merchant_id, reply)));
        });
 }
 
@@ -183,26 +140,11 @@ void rebate_create(LedgerLink* link, const Request& req, Responder respond) {
   if (!finish(r, respond)) return;
   if (amount == 0) return respond(invalid_field("amount", "amount must be positive"));
   if (source.empty()) return respond(invalid_field("source", "source must not be empty"));
-  Command c{};
-  c.kind = CommandKind::rebate;
-  c.id = net::id_from_string("rebate", rebate_id);
-  c.body.money.member_id = member_id;
-  c.body.money.amount = amount;
-  c.body.money.asset = asset_wallet;
-  json::object text;
-  text["ref"] = rebate_id;
-  text["source"] = source;
-  call(link, c, make_text(c.id, 0, text), std::move(respond),
+  client::DomainCommand rebate = client::rebate_command(rebate_id, member_id, amount, source);
+  call(link, rebate.command, std::move(rebate.text), std::move(respond),
        [rebate_id, member_id, source](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "rebate refused"));
-         ReplyData d = reply_data(reply);
-         json::object o;
-         o["rebate_id"] = rebate_id;
-         o["member_id"] = member_id;
-         o["amount"] = d.v[0];
-         o["balance_after"] = d.v[1];
-         o["source"] = source;
-         answer(json_response(201, o));
+         answer(json_response(201, client::rebate_json(rebate_id, member_id, source, reply)));
        });
 }
 
@@ -225,32 +167,11 @@ void gift_create(LedgerLink* link, const Request& req, Responder respond) {
   if (from == to) {
     return respond(invalid_field("to_member", "a member cannot send a gift to itself"));
   }
-  Command c{};
-  c.kind = CommandKind::gift;
-  c.id = net::id_from_string("gift", gift_id);
-  c.body.gift.from_member_id = from;
-  c.body.gift.to_member_id = to;
-  c.body.gift.amount = amount;
-  c.body.gift.message_length = message ? uint32_t(utf8_length(*message)) : 0;
-  json::object text;
-  text["ref"] = gift_id;
-  if (message) text["message"] = *message;
-  call(link, c, make_text(c.id, 0, text), std::move(respond),
+  client::DomainCommand gift = client::gift_command(gift_id, from, to, amount, message);
+  call(link, gift.command, std::move(gift.text), std::move(respond),
        [gift_id, from, to, message](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "gift refused"));
-         ReplyData d = reply_data(reply);
-         json::object o;
-         o["gift_id"] = gift_id;
-         o["from_member"] = from;
-         o["to_member"] = to;
-         o["amount"] = d.v[0];
-         o["balance_after"] = d.v[1];
-         if (message) {
-           o["message"] = *message;
-         } else {
-           o["message"] = nullptr;
-         }
-         answer(json_response(201, o));
+         answer(json_response(201, client::gift_json(gift_id, from, to, message, reply)));
        });
 }
 
@@ -280,18 +201,8 @@ void member_gifts(LedgerLink* link, const Request& req, Responder respond) {
       link, q.key, std::move(respond), [link, q = std::move(q)](const Responder& answer) mutable {
         query(link, std::move(q), answer, [](const client::QueryResult& r, const Responder& done) {
           json::array gifts;
-          for (const client::QueryRow& row : r.rows) {
-            json::object text = parse_text(row.text);
-            json::object g;
-            g["gift_id"] = string_or_null(text, "ref");
-            g["from_member"] = row.from_member_id;
-            g["to_member"] = row.to_member_id;
-            g["amount"] = row.amount;
-            g["message"] = string_or_null(text, "message");
-            g["created_at"] = client::format_rfc3339(int64_t(row.time_us));
-            g["seq"] = row.seq;
-            gifts.push_back(std::move(g));
-          }
+          for (const client::QueryRow& row : r.rows)
+            gifts.push_back(client::gift_row_json(row));
           done(list_response("gifts", std::move(gifts), next_cursor_json(r.next)));
         });
       });
@@ -303,39 +214,10 @@ Id128 withdrawal_command_id(std::string_view withdrawal_id) {
   return net::id_from_string("withdrawal", withdrawal_id);
 }
 
-// `create_text`: the withdrawal's own text; `decision_text`: its approve or
-// reject text (note / feedback).
-json::object withdrawal_json(json::value withdrawal_id, const Reply& reply,
-                             const json::object& create_text, const json::object& decision_text) {
-  ReplyData d = reply_data(reply);
-  json::object o;
-  o["withdrawal_id"] = std::move(withdrawal_id);
-  o["member_id"] = uint64_t(d.v[1]);
-  o["amount"] = d.v[0];
-  o["state"] = withdrawal_state_name(d.state);
-  o["created_at"] = time_or_null(d.v[2]);
-  o["decided_at"] = time_or_null(d.v[3]);
-  auto payout = create_text.find("payout");
-  if (payout != create_text.end() && payout->value().is_object()) {
-    o["payout"] = payout->value();
-  } else {
-    o["payout"] = nullptr;
-  }
-  o["feedback"] = string_or_null(decision_text, "feedback");
-  o["note"] = string_or_null(decision_text, "note");
-  return o;
-}
-
 // Answers one withdrawal with its texts (payout, feedback, note).
 void answer_withdrawal(LedgerLink* link, std::string withdrawal_id, const Reply& reply,
                        unsigned status, const Responder& answer) {
-  ReplyData d = reply_data(reply);
-  std::vector<Id128> keys{withdrawal_command_id(withdrawal_id)};
-  if (d.state == withdrawal_approved) {
-    keys.push_back(net::id_from_string("withdrawal_approve", withdrawal_id));
-  } else if (d.state == withdrawal_rejected) {
-    keys.push_back(net::id_from_string("withdrawal_reject", withdrawal_id));
-  }
+  std::vector<Id128> keys = client::withdrawal_text_keys(withdrawal_id, reply_data(reply).state);
   fetch_texts(link, std::move(keys), [withdrawal_id, reply, status, answer](const Texts& texts) {
     json::object create = parse_text(texts.size() > 0 ? texts[0] : std::nullopt);
     json::object decision = parse_text(texts.size() > 1 ? texts[1] : std::nullopt);
@@ -378,19 +260,10 @@ void withdrawal_create(LedgerLink* link, const Request& req, Responder respond) 
   if (method.empty() || account.empty()) {
     return respond(invalid_field("payout", "payout needs a method and an account"));
   }
-  json::object payout;
-  payout["method"] = method;
-  payout["account"] = account;
-  Command c{};
-  c.kind = CommandKind::withdrawal_create;
-  c.id = withdrawal_command_id(withdrawal_id);
-  c.body.withdrawal.member_id = member_id;
-  c.body.withdrawal.amount = amount;
-  c.body.withdrawal.payout_hash = client::payout_hash(method, account);
-  json::object text;
-  text["ref"] = withdrawal_id;
-  text["payout"] = payout;
-  call(link, c, make_text(c.id, 0, text), std::move(respond),
+  json::object payout = client::payout_json(method, account);
+  client::DomainCommand withdraw =
+      client::withdrawal_create_command(withdrawal_id, member_id, amount, method, account);
+  call(link, withdraw.command, std::move(withdraw.text), std::move(respond),
        [withdrawal_id, payout](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) {
            ApiError e = reply_error(reply, "withdrawal refused");
@@ -434,24 +307,9 @@ void withdrawal_decide(LedgerLink* link, bool approve, const Request& req, Respo
     return respond(invalid_field("feedback", "feedback must not be empty"));
   }
   std::string withdrawal_id = req.param("withdrawal_id").value;
-  Command c{};
-  c.kind = approve ? CommandKind::withdrawal_approve : CommandKind::withdrawal_reject;
-  c.id = net::id_from_string(approve ? "withdrawal_approve" : "withdrawal_reject", withdrawal_id);
-  c.body.withdrawal_op.withdrawal_id = withdrawal_command_id(withdrawal_id);
-  c.body.withdrawal_op.feedback_length = approve ? 0 : uint32_t(utf8_length(feedback));
-  std::optional<CommandText> text;
-  if (approve && note) {
-    json::object t;
-    t["ref"] = withdrawal_id;
-    t["note"] = *note;
-    text = make_text(c.id, 0, t);
-  } else if (!approve) {
-    json::object t;
-    t["ref"] = withdrawal_id;
-    t["feedback"] = feedback;
-    text = make_text(c.id, 0, t);
-  }
-  call(link, c, std::move(text), std::move(respond),
+  client::DomainCommand decide = client::withdrawal_decide_command(
+      approve, withdrawal_id, approve ? note : std::optional<std::string>(feedback));
+  call(link, decide.command, std::move(decide.text), std::move(respond),
        [link, withdrawal_id](const Reply& reply, const Responder& answer) {
          if (reply.result != Result::ok) return answer(reply_error(reply, "withdrawal unchanged"));
          answer_withdrawal(link, withdrawal_id, reply, 200, answer);
@@ -500,12 +358,8 @@ void withdrawals_list(LedgerLink* link, const Request& req, Responder respond) {
                         std::string ref = ref_value.is_string() ? std::string(ref_value.as_string())
                                                                 : std::string();
                         uint8_t st = reply_data((*got)[i]).state;
-                        keys.push_back(ref.empty() || st == withdrawal_pending
-                                           ? Id128{}
-                                           : net::id_from_string(st == withdrawal_approved
-                                                                     ? "withdrawal_approve"
-                                                                     : "withdrawal_reject",
-                                                                 ref));
+                        keys.push_back(ref.empty() ? Id128{}
+                                                   : client::withdrawal_decision_text_key(ref, st));
                       }
                       // Zero keys are not valid in a texts query: ask only for the real ones.
                       std::vector<Id128> asked;
@@ -550,38 +404,6 @@ Id128 all_batches_text_key(std::string_view batch_id) {
   return text_key("voucher_batch_all", batch_id);
 }
 
-json::object count_amount(int64_t count, int64_t face_value) {
-  json::object o;
-  o["count"] = count;
-  o["amount"] = count * face_value;
-  return o;
-}
-
-// A batch from its batch reply (counts and amounts by state, SPEC V2) and its
-// create text (merchant, kind, validity).
-json::object batch_json(std::string_view batch_id, const Reply& reply, const json::object& text) {
-  ReplyData d = reply_data(reply);
-  const int64_t face = d.v[5];
-  json::object o;
-  o["batch_id"] = batch_id;
-  o["merchant_id"] = string_or_null(text, "merchant_id");
-  o["kind"] = d.detail == voucher_paper ? "paper" : "card";
-  o["face_value"] = face;
-  o["quantity"] = d.v[0];
-  o["state"] = batch_state_name(d.state);
-  o["valid_from"] = string_or_null(text, "valid_from");
-  o["valid_until"] = string_or_null(text, "valid_until");
-  o["issued"] = count_amount(d.v[0], face);
-  json::object redeemed;
-  redeemed["count"] = d.v[1];
-  redeemed["amount"] = d.v[2];
-  o["redeemed"] = std::move(redeemed);
-  o["expired"] = count_amount(d.v[3], face);
-  o["voided"] = count_amount(d.v[4], face);
-  o["unredeemed"] = count_amount(d.v[0] - d.v[1] - d.v[3] - d.v[4], face);
-  return o;
-}
-
 // Building a batch: the header, then the codes in order, chunk after chunk.
 struct BatchBuild {
   LedgerLink* link = nullptr;
@@ -596,10 +418,7 @@ struct BatchBuild {
 // A half-built batch is never redeemable (core: building); void it so that it
 // does not hold code capacity, then answer the failure.
 void abandon_batch(const std::shared_ptr<BatchBuild>& b, ApiError error, const Responder& answer) {
-  Command v{};
-  v.kind = CommandKind::voucher_batch_void;
-  v.id = net::id_from_string("voucher_batch_void", b->batch_id);
-  v.body.batch_codes.batch_id = b->batch;
+  Command v = client::voucher_batch_void_command(b->batch_id);
   b->link->submit({v}, [error = std::move(error), answer](client::SubmitResult) { answer(error); });
 }
 
@@ -798,20 +617,13 @@ void voucher_batch_void(LedgerLink* link, const Request& req, Responder respond)
   ObjectReader r(body);
   if (!finish(r, respond)) return;
   std::string batch_id = req.param("batch_id").value;
-  Command c{};
-  c.kind = CommandKind::voucher_batch_void;
-  c.id = net::id_from_string("voucher_batch_void", batch_id);
-  c.body.batch_codes.batch_id = batch_command_id(batch_id);
+  Command c = client::voucher_batch_void_command(batch_id);
   call(link, c, std::move(respond), [link, batch_id](const Reply& reply, const Responder& answer) {
     if (reply.result != Result::ok) return answer(reply_error(reply, "batch not voided"));
     with_batch_text(link, batch_id, [batch_id, reply, answer](const json::object& text) {
       answer(json_response(200, batch_json(batch_id, reply, text)));
     });
   });
-}
-
-Id128 redeemed_text_key(const Id128& code) {
-  return text_key("voucher_redeemed", hex_id(code));
 }
 
 // paper (at a store) and card (into a wallet).
@@ -838,70 +650,32 @@ void voucher_redeem(LedgerLink* link, const CodeSecret& secret, bool paper, cons
   if (paper && !may_access_store(principal_of(req), merchant_id, store_id)) {
     return respond(forbidden("a key may redeem only at its own merchant's or store's tenant"));
   }
-  Command c{};
-  c.kind = paper ? CommandKind::voucher_redeem : CommandKind::voucher_redeem_to_wallet;
-  c.id = random_id();
-  RedeemBody& rb = c.body.redeem;
-  rb.code = client::typed_voucher_code_id(secret, code);
-  if (paper) {
-    rb.merchant_id = net::account_id_from_string(merchant_id);
-    rb.store_id = net::account_id_from_string(store_id);
-  } else {
-    rb.member_id = member_id;
-  }
-  json::object text;
-  if (paper) {
-    text["merchant_id"] = merchant_id;
-    text["store_id"] = store_id;
-  } else {
-    text["member_id"] = member_id;
-  }
-  const Id128 redeemed_key = redeemed_text_key(rb.code);
-  call(link, c, make_text(redeemed_key, 0, text), std::move(respond),
+  const Id128 code_id = client::typed_voucher_code_id(secret, code);
+  client::DomainCommand redeem =
+      client::voucher_redeem_command(paper, code_id, merchant_id, store_id, member_id);
+  const Id128 redeemed_key = client::voucher_redeemed_text_key(code_id);
+  call(link, redeem.command, std::move(redeem.text), std::move(respond),
        [link, paper, redeemed_key](const Reply& reply, const Responder& answer) {
-         ReplyData d = reply_data(reply);
          if (reply.result == Result::voucher_redeemed) {
-           // V3: when and where; the store's own id string from the text of
-           // the redemption that succeeded.
-           return fetch_texts(link, {redeemed_key}, [d, answer](const Texts& t) {
+           // V3: when and where, from the text of the redemption that succeeded.
+           return fetch_texts(link, {redeemed_key}, [reply, answer](const Texts& t) {
              json::object where = parse_text(t.empty() ? std::nullopt : t[0]);
              ApiError e = api_error(Result::voucher_redeemed, "voucher already redeemed");
-             e.details["redeemed_at"] = client::format_rfc3339(d.v[1]);
-             json::value store = string_or_null(where, "store_id");
-             if (d.detail == voucher_paper) {
-               e.details["store_id"] =
-                   store.is_string() ? store : json::value(std::to_string(uint64_t(d.v[2])));
-             } else {
-               e.details["store_id"] = nullptr;
-               e.details["member_id"] = uint64_t(d.v[2]);
-             }
+             e.details = client::voucher_redeemed_details(reply, where);
              answer(e);
            });
          }
          if (reply.result != Result::ok) return answer(reply_error(reply, "voucher not redeemed"));
+         ReplyData d = reply_data(reply);
          const Id128 batch{uint64_t(d.v[3]), uint64_t(d.v[4])};
-         fetch_texts(link, {batch}, [d, paper, answer](const Texts& t) {
+         fetch_texts(link, {batch}, [reply, paper, answer](const Texts& t) {
            json::object batch_text = parse_text(t.empty() ? std::nullopt : t[0]);
-           json::object o;
-           o["batch_id"] = string_or_null(batch_text, "ref");
-           o["face_value"] = d.v[0];
-           o["redeemed_at"] = client::format_rfc3339(d.v[1]);
-           if (!paper) o["member_id"] = uint64_t(d.v[2]);
-           answer(json_response(200, o));
+           answer(json_response(200, client::voucher_redeem_json(paper, reply, batch_text)));
          });
        });
 }
 
 // --- History -------------------------------------------------------------------------
-
-// The message of an entry: what the caller wrote beside its command.
-json::value history_message(const json::object& text) {
-  for (const char* key : {"message", "reason", "source", "feedback", "note"}) {
-    json::value v = string_or_null(text, key);
-    if (v.is_string()) return v;
-  }
-  return nullptr;
-}
 
 void member_history(LedgerLink* link, const Request& req, Responder respond) {
   Asset asset = asset_wallet;
@@ -932,34 +706,21 @@ void member_history(LedgerLink* link, const Request& req, Responder respond) {
                   CsvWriter w;
                   w.row({"seq", "time", "type", "amount", "balance_after", "ref", "message"});
                   for (const client::QueryRow& row : r.rows) {
-                    json::object text = parse_text(row.text);
-                    json::value ref = string_or_null(text, "ref");
-                    json::value message = history_message(text);
-                    std::string_view type = history_type(row.effect_kind, row.code, row.amount);
-                    std::string time = client::format_rfc3339(int64_t(row.time_us));
-                    if (csv) {
-                      w.field(row.seq)
-                          .field(time)
-                          .field(type)
-                          .field(row.amount)
-                          .field(row.balance_after)
-                          .field(ref.is_string() ? std::string_view(ref.as_string()) : "")
-                          .field(message.is_string() ? std::string_view(message.as_string()) : "")
-                          .end_row();
+                    if (!csv) {
+                      entries.push_back(client::history_entry_json(row));
                       continue;
                     }
-                    json::object e;
-                    e["seq"] = row.seq;
-                    e["time"] = time;
-                    e["type"] = type;
-                    e["effect"] = history_effect(row.effect_kind);
-                    e["amount"] = row.amount;
-                    e["balance_after"] = row.balance_after;
-                    e["held_after"] = row.held_after;
-                    e["maturing_after"] = row.maturing_after;
-                    e["ref"] = ref;
-                    e["message"] = message;
-                    entries.push_back(std::move(e));
+                    json::object text = parse_text(row.text);
+                    json::value ref = string_or_null(text, "ref");
+                    json::value message = client::history_message(text);
+                    w.field(row.seq)
+                        .field(client::format_rfc3339(int64_t(row.time_us)))
+                        .field(history_type(row.effect_kind, row.code, row.amount))
+                        .field(row.amount)
+                        .field(row.balance_after)
+                        .field(ref.is_string() ? std::string_view(ref.as_string()) : "")
+                        .field(message.is_string() ? std::string_view(message.as_string()) : "")
+                        .end_row();
                   }
                   if (csv) {
                     Response resp = text_response(200, "text/csv; charset=utf-8", w.take());

@@ -136,12 +136,13 @@ TEST_F(CliTest, HistoryPagesThroughTheQueryApi) {
   ASSERT_TRUE(node_.start());
   CliRun r = cli("history 9 --limit 3");
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("time 2026-01-01T00:00:00.000005Z seq 5 type other effect other amount "
+  // The fields in the order GET /v1/members/{id}/history answers them.
+  EXPECT_NE(r.output.find("seq 5 time 2026-01-01T00:00:00.000005Z type other effect other amount "
                           "50 balance_after 500"),
             std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("seq 4 type other effect other amount 40 balance_after 400 held_after 0 "
-                          "maturing_after 0 ref r4 message -"),
+  EXPECT_NE(r.output.find("seq 4 time 2026-01-01T00:00:00.000004Z type other effect other amount "
+                          "40 balance_after 400 held_after 0 maturing_after 0 ref r4 message -"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("seq 3 "), std::string::npos) << r.output;
