@@ -49,11 +49,14 @@ struct Child {
   static Child start(const std::vector<std::string>& args, fs::path log) {
     Child c;
     c.log = log;
+    // Emptied here, before the fork: a restart reusing the log must not show the
+    // previous process's output (its "ready") to wait_for_output().
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     c.pid = fork();
     if (c.pid == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(fd, 2);
       dup2(fd, 1);
+      if (fd > 2) close(fd);
       std::vector<char*> argv;
       for (auto& a : args)
         argv.push_back(const_cast<char*>(a.c_str()));
@@ -61,6 +64,7 @@ struct Child {
       execv(argv[0], argv.data());
       _exit(127);
     }
+    close(fd);
     return c;
   }
   std::string output() const {
