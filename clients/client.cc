@@ -260,6 +260,7 @@ ConnectStatus Client::State::dial(int* fd_out, uint32_t* batch_max, uint32_t* in
 
 bool Client::State::reconnect() {
   uint32_t backoff_ms = options.reconnect_backoff_ms;
+  std::string last_failure;
   for (uint32_t attempt = 0; attempt < options.reconnect_attempts_max; attempt++) {
     {
       std::lock_guard lock(mu);
@@ -267,7 +268,8 @@ bool Client::State::reconnect() {
     }
     int fd_new = -1;
     uint32_t batch_max = 0, in_flight_max = 0, body_max = 0;
-    if (dial(&fd_new, &batch_max, &in_flight_max, &body_max).ok()) {
+    const ConnectStatus st = dial(&fd_new, &batch_max, &in_flight_max, &body_max);
+    if (st.ok()) {
       std::lock_guard lock(mu);
       fd = fd_new;
       batch_size_max = batch_max;
@@ -278,9 +280,14 @@ bool Client::State::reconnect() {
       reader = std::thread([this, fd_new] { reader_loop(fd_new); });
       return true;
     }
+    last_failure = st.message;
     std::unique_lock lock(mu);
     cv.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return closing; });
     backoff_ms = std::min(backoff_ms * 2, backoff_ms_max);
+  }
+  if (options.log) {
+    options.log("no connection after " + std::to_string(options.reconnect_attempts_max) +
+                " attempts; waiting calls fail UNAVAILABLE: " + last_failure);
   }
   return false;
 }

@@ -43,6 +43,9 @@ struct ClientOptions {
   // 0: the server's advertised limits; otherwise at most them.
   uint32_t batch_size_max = 0;
   uint32_t in_flight_frames_max = 0;
+  // Told (on the client's own thread) when a reconnect cycle gives up, with the
+  // last attempt's reason: why calls fail UNAVAILABLE. Null: silent.
+  std::function<void(const std::string&)> log;
 };
 
 // The outcome of one call. status ok: `replies` has one reply per command, in

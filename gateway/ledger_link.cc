@@ -1,6 +1,7 @@
 #include "gateway/ledger_link.h"
 
 #include <chrono>
+#include <cstdio>
 
 namespace coffer::gateway {
 
@@ -43,6 +44,10 @@ std::shared_ptr<client::Client> LedgerLink::pick() {
   o.client_name = "coffer-gateway";
   o.connect_timeout_ms = options_.connect_timeout_ms;
   o.in_flight_frames_max = options_.in_flight_frames_max;
+  o.log = [host = o.host, port = o.port](const std::string& message) {
+    std::fprintf(stderr, "coffer-gateway: ledger %s:%u: %s\n", host.c_str(), unsigned(port),
+                 message.c_str());
+  };
   std::unique_ptr<client::Client> c;
   if (!client::Client::connect(o, &c).ok()) return nullptr;
   slot = std::shared_ptr<client::Client>(std::move(c));

@@ -54,6 +54,16 @@ void log_refused(const ChannelConfirmation& c, const Reply& reply, const char* w
       std::string(result_name(reply.result)).c_str());
 }
 
+// The ledger call itself failed (unreachable, ...): WeChat Pay will retry.
+void log_call_failed(const ChannelConfirmation& c, const client::SubmitResult& r,
+                     const char* what) {
+  std::fprintf(stderr,
+               "coffer-gateway: WeChat Pay %s %s (transaction %s) not confirmed yet: ledger call "
+               "failed: %s (%zu replies)\n",
+               what, c.out_trade_no.c_str(), c.transaction_id.c_str(),
+               std::string(result_name(r.status)).c_str(), r.replies.size());
+}
+
 void confirm_payment(LedgerLink* link, const ChannelConfirmation& c, Done done) {
   Command cmd{};
   cmd.kind = CommandKind::payment_confirm_external;
@@ -63,7 +73,10 @@ void confirm_payment(LedgerLink* link, const ChannelConfirmation& c, Done done) 
   cmd.body.payment_op.channel_txn = net::id_from_string("channel_txn", c.transaction_id);
   std::vector<CommandText> texts{confirm_text(cmd.id, c)};
   link->submit({cmd}, std::move(texts), [c, done = std::move(done)](client::SubmitResult r) {
-    if (r.status != Result::ok || r.replies.size() != 1) return done(ConfirmOutcome::unavailable);
+    if (r.status != Result::ok || r.replies.size() != 1) {
+      log_call_failed(c, r, "payment");
+      return done(ConfirmOutcome::unavailable);
+    }
     const Reply& reply = r.replies[0];
     if (reply.result != Result::not_found) log_refused(c, reply, "payment");
     done(outcome_of(reply, false));
@@ -81,6 +94,7 @@ Confirmer make_ledger_confirmer(LedgerLink* link) {
     link->submit({cmd}, std::move(texts),
                  [link, c, done = std::move(done)](client::SubmitResult r) mutable {
                    if (r.status != Result::ok || r.replies.size() != 1) {
+                     log_call_failed(c, r, "recharge");
                      return done(ConfirmOutcome::unavailable);
                    }
                    const Reply& reply = r.replies[0];
