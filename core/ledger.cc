@@ -30,8 +30,12 @@ static_assert(hash_ring_size > prefetch_distance && (hash_ring_size & (hash_ring
 struct IdEntry {
   Id128 id;
   uint64_t fingerprint;
-  Result result;
+  uint16_t result;   // Result
+  uint8_t detail;    // a failed domain command's ReplyData::detail (the rule of POINTS_RULE):
+                     // replayed with its code
+  uint8_t reserved;  // 0 (with detail and result: the u32 result of version-1 images)
   uint32_t hash;
+  Result result_code() const { return static_cast<Result>(result); }
 };
 static_assert(sizeof(IdEntry) == 32);
 
@@ -359,10 +363,11 @@ struct Ledger::State {
     uint32_t i = id_index.find(hash, [&](uint32_t pos) { return ids[pos].id == id; });
     return i == KeyIndex::none ? nullptr : &ids[i];
   }
-  void record_id(const Id128& id, uint64_t fingerprint, Result result) {
-    record_id(id, fingerprint, result, id_hash(id));
+  void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail = 0) {
+    record_id(id, fingerprint, result, detail, id_hash(id));
   }
-  void record_id(const Id128& id, uint64_t fingerprint, Result result, uint32_t hash) {
+  void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail,
+                 uint32_t hash) {
     const uint32_t capacity = config.idempotency_capacity;
     if (ids_count == capacity) {  // forget the oldest
       id_index.erase(ids[ids_head].hash, ids_head);
@@ -371,7 +376,7 @@ struct Ledger::State {
     }
     uint32_t pos = ids_head + ids_count;
     if (pos >= capacity) pos -= capacity;
-    ids[pos] = IdEntry{id, fingerprint, result, hash};
+    ids[pos] = IdEntry{id, fingerprint, static_cast<uint16_t>(result), detail, 0, hash};
     id_index.insert(hash, pos);
     ids_count++;
   }
@@ -699,7 +704,9 @@ struct Ledger::State {
     uint64_t id_chain = detail::hash_u64(s.ids_count);
     for (uint32_t k = 0; k < s.ids_count; k++) {
       const IdEntry& e = s.ids[(s.ids_head + k) % s.config.idempotency_capacity];
-      const uint64_t words[4] = {e.id.lo, e.id.hi, e.fingerprint, static_cast<uint64_t>(e.result)};
+      // result | detail << 16: a version-1 entry (detail 0) hashes as before.
+      const uint64_t words[4] = {e.id.lo, e.id.hi, e.fingerprint,
+                                 e.result | uint64_t{e.detail} << 16};
       id_chain = detail::hash_words(words, sizeof words, id_chain);
     }
     const uint64_t all[6] = {account_sum,     pendings,        id_chain,
@@ -798,10 +805,15 @@ struct Ledger::State {
     } else {
       const uint64_t fp = fingerprint_of(c);
       if (const IdEntry* e = find_id(c.id, h.id)) {
-        reply.result = e->fingerprint == fp ? e->result : Result::id_reused;
+        reply.result = e->fingerprint == fp ? e->result_code() : Result::id_reused;
         if (e->fingerprint == fp) {
           reply.flags = reply_flag_replayed;
-          if (is_domain(c.kind) && e->result == Result::ok) domain->replay_reply(c, reply);
+          if (is_domain(c.kind) && reply.result == Result::ok) domain->replay_reply(c, reply);
+          if (e->detail != 0) {
+            ReplyData d{};
+            d.detail = e->detail;
+            set_reply_data(reply, d);
+          }
         }
       } else if (chain_active && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
@@ -815,7 +827,11 @@ struct Ledger::State {
         current_fingerprint = fp;
         reply.result = execute(c, h, reply, sink);
         member = ChainMember{fp, true};
-        if (!chain_active) record_id(c.id, fp, reply.result, h.id);
+        if (!chain_active) {
+          const uint8_t detail =
+              is_domain(c.kind) && reply.result != Result::ok ? reply_data(reply).detail : 0;
+          record_id(c.id, fp, reply.result, detail, h.id);
+        }
       }
     }
     if (chain_active) chain[chain_pos] = member;
@@ -875,7 +891,7 @@ struct Ledger::State {
         }
         const IdEntry* e = c.id.is_zero() ? nullptr : find_id(c.id);
         if (e && e->fingerprint == fingerprint_of(c)) {
-          replies[k].result = e->result;
+          replies[k].result = e->result_code();
           replies[k].flags = reply_flag_replayed;
         }
       }
@@ -1451,10 +1467,12 @@ Result Ledger::State::load_image(ImageReader& in) {
   for (uint32_t k = 0; k < h.ids_count; k++) {
     IdEntry e;
     if (!rd.read(&e, sizeof e)) return Result::invalid_request;
-    if (e.id.is_zero() || e.hash != 0 || find_id(e.id) != nullptr) {
+    if (e.id.is_zero() || e.hash != 0 || e.reserved != 0 || find_id(e.id) != nullptr ||
+        result_name(e.result_code()) == "UNKNOWN" ||
+        (e.detail != 0 && e.result_code() == Result::ok)) {
       return Result::invalid_request;
     }
-    record_id(e.id, e.fingerprint, e.result);
+    record_id(e.id, e.fingerprint, e.result_code(), e.detail);
   }
 
   started = h.started != 0;

@@ -52,8 +52,13 @@ class DomainModel {
   std::set<Id128> open_payments;                           // held or awaiting_external
   std::map<Id128, std::pair<uint64_t, ReplyData>> simple;  // fingerprint, reply
   std::map<Id128, std::pair<uint64_t, ReplyData>> refunds;
-  std::map<Id128, std::pair<uint64_t, Result>> ids;  // the id ring (never wraps here)
-  int64_t system[system_accounts_count] = {};        // system balances
+  struct IdM {
+    uint64_t fingerprint;
+    Result result;
+    uint8_t detail;  // a failure's ReplyData::detail, replayed with it
+  };
+  std::map<Id128, IdM> ids;                    // the id ring (never wraps here)
+  int64_t system[system_accounts_count] = {};  // system balances
   // Groups 1 and 2 (set up by the simulation): cash-back, earn, use, threshold.
   uint32_t use_points_bp[3] = {0, 5000, 10000};
   uint32_t cashback_bp[3] = {0, 0, 500};
@@ -173,17 +178,24 @@ class DomainModel {
     }
     const uint64_t fp = Ledger::fingerprint(c);
     if (auto it = ids.find(c.id); it != ids.end()) {
-      if (it->second.first != fp) {
+      if (it->second.fingerprint != fp) {
         r.result = Result::id_reused;
         return r;
       }
-      r.result = it->second.second;
+      r.result = it->second.result;
       r.flags = reply_flag_replayed;
       if (r.result == Result::ok) replay(c, r);
+      if (it->second.detail != 0) {
+        ReplyData d{};
+        d.detail = it->second.detail;
+        set_reply_data(r, d);
+      }
       return r;
     }
     r.result = execute(c, fp, r);
-    ids[c.id] = {fp, r.result};
+    const bool domain = c.kind >= CommandKind::domain_first && c.kind < CommandKind::read_first;
+    ids[c.id] = {fp, r.result,
+                 domain && r.result != Result::ok ? reply_data(r).detail : uint8_t{0}};
     return r;
   }
 

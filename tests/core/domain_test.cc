@@ -330,6 +330,24 @@ TEST_F(DomainTest, PointsOffsetSeedExamples) {
   EXPECT_EQ(d.points(kAlice), 940);
 }
 
+// A failed command replayed answers its code and its rule, as the first time
+// (a client retrying after a lost reply learns why).
+TEST_F(DomainTest, ReplayedFailureKeepsItsRule) {
+  setup(10000, 1000);
+  const Command c = make_payment(d.id(), kAlice, kShop, 100000, 1001);  // 1 000 points held
+  const Reply first = d.run(c);
+  ASSERT_EQ(first.result, Result::points_rule);
+  ASSERT_EQ(reply_data(first).detail, points_rule_balance);
+  const Reply again = d.run(c);
+  EXPECT_EQ(again.result, Result::points_rule);
+  EXPECT_TRUE(again.flags & reply_flag_replayed);
+  EXPECT_EQ(reply_data(again).detail, points_rule_balance);
+  // Even once the balance would allow it: the id's result stays.
+  d.ok(make_money(CommandKind::member_credit, d.id(), kAlice, 100000, asset_points));
+  EXPECT_EQ(reply_data(d.run(c)).detail, points_rule_balance);
+  EXPECT_EQ(d.run(c).result, Result::points_rule);
+}
+
 TEST_F(DomainTest, PointsRuleFailureWithWalletChangesNothing) {
   setup(10000, 100);
   const int64_t wallet = d.wallet(kAlice), points = d.points(kAlice);
