@@ -44,6 +44,7 @@ std::shared_ptr<client::Client> LedgerLink::pick() {
   o.client_name = "coffer-gateway";
   o.connect_timeout_ms = options_.connect_timeout_ms;
   o.in_flight_frames_max = options_.in_flight_frames_max;
+  o.reconnect_attempts_max = options_.reconnect_attempts_max;
   o.log = [host = o.host, port = o.port](const std::string& message) {
     std::fprintf(stderr, "coffer-gateway: ledger %s:%u: %s\n", host.c_str(), unsigned(port),
                  message.c_str());

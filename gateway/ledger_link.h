@@ -32,6 +32,9 @@ struct LedgerLinkOptions {
   // load calls still leave at once: the cap only matters once it is reached.
   uint32_t in_flight_frames_max = 4;
   uint32_t connect_timeout_ms = 1'000;
+  // Attempts per reconnect cycle (client::ClientOptions): how long a call waits
+  // for a ledger that is down before it fails UNAVAILABLE (5: about 3 s).
+  uint32_t reconnect_attempts_max = 5;
 };
 
 class LedgerLink {

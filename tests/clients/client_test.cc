@@ -314,10 +314,10 @@ TEST(Client, ReconnectsAfterServerRestartAndRetriesIdempotentCalls) {
 // A call queued while a reconnect cycle is failing is not failed with that cycle:
 // it gets a cycle of its own, and succeeds when the ledger is back by then.
 TEST(Client, ACallQueuedDuringAFailingCycleWaitsForTheNextCycle) {
-  // A cycle: dials at 0, 100, 300, 700, 1 500 ms, gives up at ~3 100 ms (room for
-  // the server to start in the second cycle on a busy machine).
+  // A cycle: dials at 0, 0.1, 0.3, 0.7, 1.5, 3.1, 5.1, 7.1 s, gives up at ~9.1 s: the
+  // second cycle leaves the server 7 s to start (ASan, a busy machine).
   RestartedNode n;
-  ASSERT_TRUE(n.start(5, 100));
+  ASSERT_TRUE(n.start(8, 100));
   client::Client* c = n.client.get();
   n.stop();
 

@@ -97,6 +97,9 @@ TEST(LedgerLink, ACallWaitingDuringAnOutageIsAnsweredOnceTheLedgerIsBack) {
   o.port = port;
   o.token = test_token;
   o.connections = 1;  // both calls in the one connection
+  // A cycle: dials at 0, 0.1, 0.3, 0.7, 1.5, 3.1, 5.1, 7.1 s, gives up at ~9.1 s: the
+  // second cycle leaves the server 7 s to start (ASan, a busy machine).
+  o.reconnect_attempts_max = 8;
   gateway::LedgerLink link(o, nullptr);
   auto call = [&](Command c) { return submit(link, c); };
   create_accounts(link);
