@@ -62,8 +62,11 @@ TEST(DomainIds, PhoneHashKnownAnswers) {
 TEST(DomainIds, CommandIdsUseTheNamespaces) {
   EXPECT_EQ(client::command_id("payment", "p1"), net::id_from_string("payment", "p1"));
   EXPECT_NE(client::command_id("payment", "p1"), client::command_id("refund", "p1"));
+  // sha256("recharge_confirm:r1/t1")[0..16]; the gateway's WeChat confirmation uses it.
   EXPECT_EQ(client::recharge_confirm_id("r1", "t1"),
-            gateway::recharge_confirm_command("r1", "t1", 5).id);
+            (Id128{0x878df4401ed21c8c, 0xe0ba2f89496e503c}));
+  EXPECT_EQ(gateway::recharge_confirm_command("r1", "t1", 5).id,
+            client::recharge_confirm_id("r1", "t1"));
   EXPECT_NE(client::recharge_confirm_id("r1", "t1"), client::recharge_confirm_id("r1/t", "1"));
   EXPECT_NE(client::payout_hash("a\n", "b"), client::payout_hash("a", "\nb"));
   EXPECT_EQ(client::payout_hash("bank", "6222"), net::id_from_string("payout", "4:bank6222").lo);
