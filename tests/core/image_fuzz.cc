@@ -23,19 +23,12 @@
 #include "core/image.h"
 #include "core/ledger.h"
 #include "tests/core/image_fuzz.h"
+#include "tests/fuzz_check.h"
 
 namespace {
 
 using coffer::Ledger;
 using coffer::Result;
-
-#define FUZZ_CHECK(cond)                                                               \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      std::fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                    \
-    }                                                                                  \
-  } while (0)
 
 constexpr size_t trailer_size = 8;        // masked CRC-32C of all before it, then 4 zero bytes
 constexpr size_t capacities_offset = 16;  // in the header: accounts, pending, ids

@@ -23,6 +23,7 @@
 #include "net/frame_codec.h"
 #include "net/query_codec.h"
 #include "net/wire.h"
+#include "tests/fuzz_check.h"
 
 namespace {
 
@@ -30,14 +31,6 @@ using coffer::net::DecodeError;
 using coffer::net::DecodeStatus;
 using coffer::net::Frame;
 using coffer::net::FrameDecoder;
-
-#define FUZZ_CHECK(cond)                                                               \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      std::fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                    \
-    }                                                                                  \
-  } while (0)
 
 struct Outcome {
   std::vector<Frame> frames;
