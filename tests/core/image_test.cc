@@ -4,6 +4,7 @@
 // misplaced images are refused and leave the reader fresh.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -249,6 +250,50 @@ TEST(CoreImage, InconsistentImagesWithValidCrcAreRefused) {
     ASSERT_GT(counts[2], 0u);
     const size_t last_id = header_size + counts[0] * 64 + counts[1] * 68 + (counts[2] - 1) * 32;
     bad[last_id + 24] ^= 1;
+    reseal(bad);
+    Ledger b(config());
+    EXPECT_EQ(load(b, bad), Result::invalid_request);
+  }
+  {
+    // Pending records out of slot order, and a stored timer-heap position: one
+    // image per state, derived fields written as 0.
+    uint32_t counts[3];  // accounts, pending, ids
+    std::memcpy(counts, bytes.data() + 28, sizeof counts);
+    ASSERT_GT(counts[1], 1u);
+    const size_t first = header_size + counts[0] * 64;
+    auto swapped = bytes;
+    std::swap_ranges(swapped.begin() + first, swapped.begin() + first + 68,
+                     swapped.begin() + first + 68);
+    reseal(swapped);
+    Ledger b(config());
+    EXPECT_EQ(load(b, swapped), Result::invalid_request);
+    auto heap = bytes;
+    heap[first + 4 + 60] = 1;
+    reseal(heap);
+    Ledger c(config());
+    EXPECT_EQ(load(c, heap), Result::invalid_request);
+  }
+  {
+    // A remembered success with a failure's detail, and a result no code has.
+    uint32_t counts[3];
+    std::memcpy(counts, bytes.data() + 28, sizeof counts);
+    const size_t ids = header_size + counts[0] * 64 + counts[1] * 68;
+    bool tried_ok = false;
+    for (uint32_t k = 0; k < counts[2] && !tried_ok; k++) {
+      uint16_t result;
+      std::memcpy(&result, bytes.data() + ids + k * 32 + 24, 2);
+      if (result != 0) continue;
+      auto bad = bytes;
+      bad[ids + k * 32 + 26] = 1;
+      reseal(bad);
+      Ledger b(config());
+      EXPECT_EQ(load(b, bad), Result::invalid_request);
+      tried_ok = true;
+    }
+    EXPECT_TRUE(tried_ok);
+    auto bad = bytes;
+    const uint16_t unknown = 999;
+    std::memcpy(bad.data() + ids + 24, &unknown, 2);
     reseal(bad);
     Ledger b(config());
     EXPECT_EQ(load(b, bad), Result::invalid_request);
