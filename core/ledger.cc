@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "core/command_id_index.h"
 #include "core/crc32c.h"
 #include "core/domain.h"
 #include "core/engine.h"
@@ -24,9 +25,7 @@ constexpr uint32_t prefetch_distance = 8;
 constexpr uint32_t hash_ring_size = 16;  // > prefetch_distance, a power of two
 static_assert(hash_ring_size > prefetch_distance && (hash_ring_size & (hash_ring_size - 1)) == 0);
 
-// A remembered command: 32 bytes in the FIFO ring. `hash` is the id's index
-// hash, kept so that forgetting the oldest entry hashes nothing (it is not part
-// of the state: the image stores 0 and loading recomputes it).
+// A remembered command: 32 bytes in the FIFO ring.
 struct IdEntry {
   Id128 id;
   uint64_t fingerprint;
@@ -34,7 +33,7 @@ struct IdEntry {
   uint8_t detail;    // a failed domain command's ReplyData::detail (the rule of POINTS_RULE):
                      // replayed with its code
   uint8_t reserved;  // 0 (with detail and result: the u32 result of version-1 images)
-  uint32_t hash;
+  uint32_t unused;   // 0 (builds before the CommandIdIndex kept the index hash here)
   Result result_code() const { return static_cast<Result>(result); }
 };
 static_assert(sizeof(IdEntry) == 32);
@@ -43,7 +42,7 @@ static_assert(sizeof(IdEntry) == 32);
 // first prefetch stage fills them, and its later stages and the execution of
 // the command use them again instead of hashing the same ids three times.
 struct KeyHashes {
-  uint32_t id = 0;     // the command id (id table; open holds/grants by id)
+  uint64_t id = 0;     // the command id (id index; low half: open holds/grants by id)
   uint32_t debit = 0;  // transfer: the accounts
   uint32_t credit = 0;
   uint32_t pending = 0;  // post/void/shrink/cancel: the pending transfer's id
@@ -86,7 +85,7 @@ uint32_t id_hash(const Id128& id) {
 
 KeyHashes key_hashes(const Command& c) {
   KeyHashes h;
-  h.id = id_hash(c.id);
+  h.id = detail::hash_id(c.id);
   switch (c.kind) {
     case CommandKind::transfer:
       h.debit = account_hash(c.body.transfer.debit_account_id);
@@ -148,11 +147,12 @@ struct Ledger::State {
   detail::TableArray<Timer> heap;
   uint32_t heap_size = 0;
 
-  // Remembered command ids: a FIFO ring, indexed by id.
+  // Remembered command ids: a FIFO ring, indexed by id (ring position =
+  // ids_head + serial - first live serial).
   detail::TableArray<IdEntry> ids;
   uint32_t ids_head = 0;
   uint32_t ids_count = 0;
-  KeyIndex id_index;
+  detail::CommandIdIndex id_index;
 
   // Linked chain in progress.
   bool chain_active = false;
@@ -358,26 +358,33 @@ struct Ledger::State {
   }
 
   // ---- remembered ids ----
-  const IdEntry* find_id(const Id128& id) const { return find_id(id, id_hash(id)); }
-  const IdEntry* find_id(const Id128& id, uint32_t hash) const {
-    uint32_t i = id_index.find(hash, [&](uint32_t pos) { return ids[pos].id == id; });
-    return i == KeyIndex::none ? nullptr : &ids[i];
+  const IdEntry* find_id(const Id128& id) const { return find_id(id, detail::hash_id(id)); }
+  const IdEntry* find_id(const Id128& id, uint64_t hash) const {
+    const IdEntry* found = nullptr;
+    id_index.find(hash, ids_count, [&](uint32_t serial) {
+      const uint32_t first = id_index.next_serial() - ids_count;
+      uint64_t pos = uint64_t{ids_head} + (serial - first);
+      if (pos >= config.idempotency_capacity) pos -= config.idempotency_capacity;
+      if (ids[pos].id != id) return false;
+      found = &ids[pos];
+      return true;
+    });
+    return found;
   }
   void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail = 0) {
-    record_id(id, fingerprint, result, detail, id_hash(id));
+    record_id(id, fingerprint, result, detail, detail::hash_id(id));
   }
   void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail,
-                 uint32_t hash) {
+                 uint64_t hash) {
     const uint32_t capacity = config.idempotency_capacity;
-    if (ids_count == capacity) {  // forget the oldest
-      id_index.erase(ids[ids_head].hash, ids_head);
+    if (ids_count == capacity) {  // forget the oldest: its index slot stops being live
       ids_head = ids_head + 1 == capacity ? 0 : ids_head + 1;
       ids_count--;
     }
     uint32_t pos = ids_head + ids_count;
     if (pos >= capacity) pos -= capacity;
-    ids[pos] = IdEntry{id, fingerprint, static_cast<uint16_t>(result), detail, 0, hash};
-    id_index.insert(hash, pos);
+    ids[pos] = IdEntry{id, fingerprint, static_cast<uint16_t>(result), detail, 0, 0};
+    id_index.insert(hash, ids_count);
     ids_count++;
   }
 
@@ -722,7 +729,7 @@ struct Ledger::State {
     id_index.prefetch(h.id);
     // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
     // (The FIFO ring itself is read sequentially: the hardware prefetches it.)
-    if (pending_count != 0) pending_index.prefetch(h.id);
+    if (pending_count != 0) pending_index.prefetch(hash32(h.id));
     if (c.kind == CommandKind::transfer) {
       account_index.prefetch(h.debit);
       account_index.prefetch(h.credit);
@@ -732,11 +739,6 @@ struct Ledger::State {
   }
   void prefetch_records(const Command& c, const KeyHashes& h) const {
     if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 1);
-    if (ids_count == config.idempotency_capacity) {
-      uint64_t pos = uint64_t{ids_head} + prefetch_distance / 2;
-      if (pos >= config.idempotency_capacity) pos %= config.idempotency_capacity;
-      id_index.prefetch(ids[pos].hash);
-    }
     if (c.kind == CommandKind::transfer) {
       for (uint32_t hash : {h.debit, h.credit}) {
         const uint32_t slot = account_index.guess(hash);
@@ -817,7 +819,8 @@ struct Ledger::State {
         }
       } else if (chain_active && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
-      } else if (uint32_t pi = pending_count == 0 ? KeyIndex::none : find_pending(c.id, h.id);
+      } else if (uint32_t pi =
+                     pending_count == 0 ? KeyIndex::none : find_pending(c.id, hash32(h.id));
                  pi != KeyIndex::none) {
         // Still open: the original created it, so its result was ok.
         const bool same = pending[pi].fingerprint == fp;
@@ -1369,7 +1372,6 @@ void Ledger::write_image(ImageWriter& out) const {
   }
   for (uint32_t k = 0; k < s.ids_count; k++) {
     IdEntry e = s.ids[(s.ids_head + k) % s.config.idempotency_capacity];
-    e.hash = 0;  // derived: recomputed on load
     w.write(&e, sizeof e);
   }
   s.domain->write_image(w);
@@ -1467,7 +1469,7 @@ Result Ledger::State::load_image(ImageReader& in) {
   for (uint32_t k = 0; k < h.ids_count; k++) {
     IdEntry e;
     if (!rd.read(&e, sizeof e)) return Result::invalid_request;
-    if (e.id.is_zero() || e.hash != 0 || e.reserved != 0 || find_id(e.id) != nullptr ||
+    if (e.id.is_zero() || e.unused != 0 || e.reserved != 0 || find_id(e.id) != nullptr ||
         result_name(e.result_code()) == "UNKNOWN" ||
         (e.detail != 0 && e.result_code() == Result::ok)) {
       return Result::invalid_request;

@@ -6,7 +6,7 @@
 // up to a power of two; details in core/README.md):
 //   account     64 B record + buckets                                 80-96 B
 //   pending     64 B record + buckets + 24 B heap + 4 B free list  120-136 B
-//   command id  32 B ring entry + buckets                             48-64 B
+//   command id  32 B ring entry + index lines                         48-64 B
 // Domain tables (core/domain.h), per entry: member 64 B + 2 index tables,
 // payment 248 B, refund/credit 72 B, recharge 88 B, order 112 B, withdrawal
 // 96 B, voucher code 40 B, settlement row 88 B, each plus 16-32 B of index.

@@ -23,6 +23,16 @@
 
 namespace coffer::detail {
 
+// A prefetch the optimiser cannot drop: GCC treats __builtin_prefetch as free of
+// side effects, so a helper made only of prefetches is removed as dead code.
+inline void prefetch(const void* p) {
+#if defined(__x86_64__)
+  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p);
+#endif
+}
+
 inline constexpr size_t huge_page_size = size_t{2} << 20;
 inline constexpr size_t cache_line_size = 64;
 

@@ -1,0 +1,124 @@
+// Private to core: the index over the ring of remembered command ids.
+//
+// Each id recorded gets the next serial (a 32-bit counter); the ring holds the
+// last `live` of them, and an index slot is live while its serial is among
+// those. Forgetting the oldest id therefore costs nothing here: its slot simply
+// stops being live and is reused by a later insert into the same line. (A
+// linear-probing index has to find and erase it: one more random cache line
+// and a backward shift per command.)
+//
+// Set-associative: a 64-byte line holds 7 slots of (tag, serial). An insert
+// takes the first free or dead slot of its home line; when all 7 are live it
+// goes on to the next line and counts itself in the line it passed (`passed`),
+// and a lookup goes on to the next line only while that count is non-zero. The
+// count drops when the passing entry's slot is reused (its distance from home
+// is kept in a nibble; an entry more than 14 lines away keeps its passes for
+// good, which only makes some lookups probe one more line). Lines are a power of
+// two >= capacity / 4, so on average at most 4 of 7 slots are live and a line
+// overflows rarely: one line per lookup and insert, 16 bytes per id.
+#pragma once
+
+#include <cstdint>
+
+#include "core/assert.h"
+#include "core/table_memory.h"
+
+namespace coffer::detail {
+
+class CommandIdIndex {
+ public:
+  static constexpr uint32_t ways = 7;
+
+  // Room for a ring of `capacity` ids. Serials start at first_serial (tests
+  // start near 2^32 to cross the wrap).
+  void init(uint32_t capacity, uint32_t first_serial = 0) {
+    uint64_t lines = 1;
+    while (lines * 4 < capacity)
+      lines *= 2;
+    lines_.reset(lines);
+    mask_ = static_cast<uint32_t>(lines - 1);
+    next_serial_ = first_serial;
+  }
+
+  // The serial the next insert will take.
+  uint32_t next_serial() const { return next_serial_; }
+
+  // Whether any live slot with `hash` has match(serial) true; `live` = how many
+  // of the latest serials are live.
+  template <class Match>
+  bool find(uint64_t hash, uint32_t live, Match&& match) const {
+    const uint32_t tag = tag_of(hash);
+    uint32_t l = line_of(hash);
+    for (uint32_t probed = 0; probed <= mask_; probed++, l = (l + 1) & mask_) {
+      const Line& line = lines_[l];
+      for (uint32_t k = 0; k < ways; k++) {
+        if (line.tags[k] == tag && is_live(line.serials[k], next_serial_, live) &&
+            match(line.serials[k])) {
+          return true;
+        }
+      }
+      if (line.passed == 0) return false;
+    }
+    return false;
+  }
+
+  // Gives `hash` the next serial and returns it. REQUIRES: live < 4 x lines
+  // (the ring's capacity), so some line has a free slot.
+  uint32_t insert(uint64_t hash, uint32_t live) {
+    const uint32_t tag = tag_of(hash);
+    const uint32_t serial = next_serial_++;
+    uint32_t l = line_of(hash);
+    for (uint32_t distance = 0;; distance++, l = (l + 1) & mask_) {
+      COFFER_ASSERT(distance <= mask_);
+      Line& line = lines_[l];
+      for (uint32_t k = 0; k < ways; k++) {
+        if (line.tags[k] != 0 && is_live(line.serials[k], serial, live)) continue;
+        if (line.tags[k] != 0) unpass(l, line.distance(k));
+        line.tags[k] = tag;
+        line.serials[k] = serial;
+        line.set_distance(k, distance < distance_far ? distance : distance_far);
+        return serial;
+      }
+      if (line.passed != UINT32_MAX) line.passed++;
+    }
+  }
+
+  void prefetch(uint64_t hash) const { detail::prefetch(&lines_[line_of(hash)]); }
+
+ private:
+  static constexpr uint32_t distance_far = 15;  // "15 or more": its passes are never taken back
+
+  struct alignas(64) Line {
+    uint32_t tags[ways];  // 0 = never used
+    uint32_t passed;      // entries placed beyond this line that passed it
+    uint32_t serials[ways];
+    uint32_t distances;  // nibble k: slot k's distance from its home line
+    uint32_t distance(uint32_t k) const { return (distances >> (4 * k)) & 15; }
+    void set_distance(uint32_t k, uint32_t d) {
+      distances = (distances & ~(15u << (4 * k))) | (d << (4 * k));
+    }
+  };
+  static_assert(sizeof(Line) == 64);
+
+  // Live: among the `live` serials just before `next`.
+  static bool is_live(uint32_t serial, uint32_t next, uint32_t live) {
+    return next - 1 - serial < live;
+  }
+  static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1; }
+  uint32_t line_of(uint64_t hash) const { return static_cast<uint32_t>(hash) & mask_; }
+
+  // A dead entry `distance` lines from home leaves: the lines it passed forget it.
+  void unpass(uint32_t l, uint32_t distance) {
+    if (distance == distance_far) return;
+    for (uint32_t j = 1; j <= distance; j++) {
+      Line& passed = lines_[(l - j) & mask_];
+      if (passed.passed != UINT32_MAX) passed.passed--;
+    }
+  }
+
+  TableArray<Line> lines_;
+  uint32_t mask_ = 0;
+  uint32_t next_serial_ = 0;
+};
+
+}  // namespace coffer::detail
