@@ -664,11 +664,33 @@ uint64_t hash_table(const void* data, size_t record_size, uint32_t count, uint64
 }
 }  // namespace
 
+Member Domain::stored(const Member& m) const {
+  Member s = m;
+  s.wallet_slot = engine_.account_creation_index(m.wallet_slot);
+  s.points_slot = engine_.account_creation_index(m.points_slot);
+  return s;
+}
+Merchant Domain::stored(const Merchant& m) const {
+  Merchant s = m;
+  s.settlement_slot = engine_.account_creation_index(m.settlement_slot);
+  return s;
+}
+
 uint64_t Domain::hash() const {
+  uint64_t members = 0;  // as hash_table() over the stored form
+  for (uint32_t i = 0; i < member_count_; i++) {
+    const Member m = stored(members_[i]);
+    members += hash_words(&m, sizeof m, 12);
+  }
+  uint64_t merchants = 0;
+  for (uint32_t i = 0; i < merchant_count_; i++) {
+    const Merchant m = stored(merchants_[i]);
+    merchants += hash_words(&m, sizeof m, 13);
+  }
   const uint64_t parts[8] = {hash_words(&config_, sizeof config_, 10),
                              hash_words(groups_, sizeof groups_, 11),
-                             hash_table(members_.get(), sizeof(Member), member_count_, 12),
-                             hash_table(merchants_.get(), sizeof(Merchant), merchant_count_, 13),
+                             members,
+                             merchants,
                              hash_table(simple_.data(), sizeof(SimpleRecord), simple_.count(), 14),
                              hash_table(payments_.data(), sizeof(Payment), payments_.count(), 15),
                              hash_table(refunds_.data(), sizeof(Refund), refunds_.count(), 16),
@@ -714,9 +736,20 @@ void Domain::write_image(ImageWriter& out) const {
   h.api_key_count = api_keys_.count();
   h.settlement_count = settlement_.count();
   out.write(&h, sizeof h);
-  out.write(system_slot_, sizeof system_slot_);
-  out.write(members_.get(), sizeof(Member) * member_count_);
-  out.write(merchants_.get(), sizeof(Merchant) * merchant_count_);
+  uint32_t system_stored[system_accounts_count]{};
+  if (system_ready_) {
+    for (uint32_t k = 0; k < system_accounts_count; k++)
+      system_stored[k] = engine_.account_creation_index(system_slot_[k]);
+  }
+  out.write(system_stored, sizeof system_stored);
+  for (uint32_t i = 0; i < member_count_; i++) {
+    const Member m = stored(members_[i]);
+    out.write(&m, sizeof m);
+  }
+  for (uint32_t i = 0; i < merchant_count_; i++) {
+    const Merchant m = stored(merchants_[i]);
+    out.write(&m, sizeof m);
+  }
   out.write(simple_.data(), sizeof(SimpleRecord) * simple_.count());
   out.write(payments_.data(), sizeof(Payment) * payments_.count());
   out.write(refunds_.data(), sizeof(Refund) * refunds_.count());
@@ -749,22 +782,24 @@ bool Domain::read_image(ImageReader& in) {
   }
   if (find_group(config_.default_group_id) == nullptr) return false;
   system_ready_ = h.system_ready != 0;
+  // Account slots are stored as creation indices (see stored()).
   const uint32_t accounts = engine_.account_count();
+  auto slot_of = [&](uint32_t& slot, uint64_t account_id) {
+    if (slot >= accounts) return false;
+    slot = engine_.account_slot_at(slot);
+    return engine_.account(slot).id == account_id;
+  };
   if (system_ready_) {
     for (uint32_t k = 0; k < system_accounts_count; k++) {
-      if (system_slot_[k] >= accounts ||
-          engine_.account(system_slot_[k]).id != system_account_id(k)) {
-        return false;
-      }
+      if (!slot_of(system_slot_[k], system_account_id(k))) return false;
     }
   }
   for (uint32_t i = 0; i < h.member_count; i++) {
     Member m;
     if (!in.read(&m, sizeof m)) return false;
-    if (m.member_id == 0 || find_member(m.member_id) != none || m.wallet_slot >= accounts ||
-        m.points_slot >= accounts ||
-        engine_.account(m.wallet_slot).id != member_account_id(i, false) ||
-        engine_.account(m.points_slot).id != member_account_id(i, true)) {
+    if (m.member_id == 0 || find_member(m.member_id) != none ||
+        !slot_of(m.wallet_slot, member_account_id(i, false)) ||
+        !slot_of(m.points_slot, member_account_id(i, true))) {
       return false;
     }
     if (m.phone_hash != 0 && find_phone(m.phone_hash) != none) return false;
@@ -777,8 +812,7 @@ bool Domain::read_image(ImageReader& in) {
     Merchant m;
     if (!in.read(&m, sizeof m)) return false;
     if (m.merchant_id == 0 || find_merchant(m.merchant_id) != none ||
-        m.settlement_slot >= accounts ||
-        engine_.account(m.settlement_slot).id != merchant_account_id(i)) {
+        !slot_of(m.settlement_slot, merchant_account_id(i))) {
       return false;
     }
     merchants_[i] = m;

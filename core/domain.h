@@ -356,6 +356,10 @@ class Domain {
   void prefetch_record_accounts(const Command& c, bool accounts) const;
 
   uint64_t hash() const;
+  // Members and merchants as the state hash and images hold them: account
+  // slots as creation indices, which do not depend on the account table's size.
+  Member stored(const Member& m) const;
+  Merchant stored(const Merchant& m) const;
   void write_image(ImageWriter& out) const;  // caller adds the CRC framing
   // Reads this section into a fresh domain; false on anything malformed.
   bool read_image(ImageReader& in);

@@ -20,6 +20,8 @@ class Engine {
   uint32_t find_account(uint64_t id) const;
   const Account& account(uint32_t slot) const;
   uint32_t account_count() const;
+  uint32_t account_slot_at(uint32_t creation_index) const;  // REQUIRES: < account_count()
+  uint32_t account_creation_index(uint32_t slot) const;
   uint64_t fingerprint() const;   // of the command being applied
   uint32_t account_room() const;  // accounts that can still be created
   uint32_t pending_room() const;

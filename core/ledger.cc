@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/account_table.h"
 #include "core/assert.h"
 #include "core/command_id_index.h"
 #include "core/crc32c.h"
@@ -133,10 +134,8 @@ bool account_kind_valid(AccountKind k) {
 struct Ledger::State {
   LedgerConfig config;
 
-  // Accounts: dense slots in creation order, indexed by id.
-  detail::TableArray<Account> accounts;
-  uint32_t account_count = 0;
-  KeyIndex account_index;
+  // Accounts, in a table keyed by id (slot = position, stable).
+  detail::AccountTable accounts;
 
   // Open holds and grants: a pool with a free list, indexed by id, timed by a heap.
   detail::TableArray<PendingTransfer> pending;
@@ -174,9 +173,7 @@ struct Ledger::State {
   // Empty state with the given capacities (the constructor, and a failed image load).
   void init(const LedgerConfig& c) {
     config = c;
-    accounts.reset(c.accounts_capacity);
-    account_count = 0;
-    account_index.init(c.accounts_capacity);
+    accounts.init(c.accounts_capacity);
     pending.reset(c.pending_capacity);
     pending_free.reset(c.pending_capacity);
     // Free list handed out from index 0 upwards.
@@ -203,9 +200,7 @@ struct Ledger::State {
 
   // ---- accounts ----
   uint32_t find_account(uint64_t id) const { return find_account(id, account_hash(id)); }
-  uint32_t find_account(uint64_t id, uint32_t hash) const {
-    return account_index.find(hash, [&](uint32_t slot) { return accounts[slot].id == id; });
-  }
+  uint32_t find_account(uint64_t id, uint32_t hash) const { return accounts.find(id, hash); }
 
   void save_account(uint32_t slot) {
     if (!chain_active) return;
@@ -328,13 +323,9 @@ struct Ledger::State {
         case UndoKind::account:
           accounts[u.index] = u.account;
           break;
-        case UndoKind::account_created: {
-          COFFER_ASSERT(u.index == account_count - 1);
-          account_index.erase(account_hash(accounts[u.index].id), u.index);
-          accounts[u.index] = Account{};
-          account_count--;
+        case UndoKind::account_created:
+          accounts.erase_newest(u.index);
           break;
-        }
         case UndoKind::pending_created:
           pending_unlink(u.index);
           pending[u.index] = PendingTransfer{};
@@ -438,16 +429,20 @@ struct Ledger::State {
       return Result::invalid_request;
     }
     if (find_account(b.account_id) != slot_none) return Result::account_exists;
-    if (account_count == config.accounts_capacity) return Result::capacity_exhausted;
-    const uint32_t slot = account_count++;
+    if (accounts.count() == config.accounts_capacity) return Result::capacity_exhausted;
+    add_account(c, b.account_id, b.user_data, b.asset, b.kind, b.flags, sink);
+    return Result::ok;
+  }
+
+  // REQUIRES: valid kind and flags, unknown id, room.
+  uint32_t add_account(const Command& c, uint64_t id, uint64_t user_data, Asset asset,
+                       AccountKind kind, uint16_t flags, EffectSink& sink) {
+    const uint32_t slot = accounts.insert(id, account_hash(id));
     Account& a = accounts[slot];
-    a = Account{};
-    a.id = b.account_id;
-    a.user_data = b.user_data;
-    a.asset = b.asset;
-    a.kind = b.kind;
-    a.flags = b.flags;
-    account_index.insert(account_hash(b.account_id), slot);
+    a.user_data = user_data;
+    a.asset = asset;
+    a.kind = kind;
+    a.flags = flags;
     if (chain_active) {
       COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
       UndoEntry& u = undo[undo_count++];
@@ -455,7 +450,7 @@ struct Ledger::State {
       u.index = slot;
     }
     emit_account(sink, EffectKind::account_created, c, slot);
-    return Result::ok;
+    return slot;
   }
 
   Result transfer(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink) {
@@ -688,9 +683,9 @@ struct Ledger::State {
     // Accounts and pending transfers: a sum of per-record hashes, so the order of
     // slots and pool indices does not matter. Remembered ids: in FIFO order.
     uint64_t account_sum = 0;
-    for (uint32_t i = 0; i < s.account_count; i++) {
-      Account a = s.accounts[i];
-      a.reserved = 0;
+    for (uint32_t k = 0; k < s.accounts.count(); k++) {
+      Account a = s.accounts[s.accounts.slot_at(k)];
+      a.creation_index = 0;
       account_sum += detail::hash_words(&a, sizeof a, 1);
     }
     uint64_t pendings = 0;
@@ -716,8 +711,8 @@ struct Ledger::State {
                                  e.result | uint64_t{e.detail} << 16};
       id_chain = detail::hash_words(words, sizeof words, id_chain);
     }
-    const uint64_t all[6] = {account_sum,     pendings,        id_chain,
-                             s.account_count, s.pending_count, s.domain->hash()};
+    const uint64_t all[6] = {account_sum,        pendings,        id_chain,
+                             s.accounts.count(), s.pending_count, s.domain->hash()};
     return detail::hash_words(all, sizeof all, 3);
   }
 
@@ -731,20 +726,15 @@ struct Ledger::State {
     // (The FIFO ring itself is read sequentially: the hardware prefetches it.)
     if (pending_count != 0) pending_index.prefetch(hash32(h.id));
     if (c.kind == CommandKind::transfer) {
-      account_index.prefetch(h.debit);
-      account_index.prefetch(h.credit);
+      accounts.prefetch(h.debit);
+      accounts.prefetch(h.credit);
     } else if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
       pending_index.prefetch(h.pending);
     }
   }
   void prefetch_records(const Command& c, const KeyHashes& h) const {
     if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 1);
-    if (c.kind == CommandKind::transfer) {
-      for (uint32_t hash : {h.debit, h.credit}) {
-        const uint32_t slot = account_index.guess(hash);
-        if (slot != KeyIndex::none) detail::prefetch(&accounts[slot]);
-      }
-    } else if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
+    if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
       const uint32_t i = pending_index.guess(h.pending);
       if (i != KeyIndex::none) detail::prefetch(&pending[i]);
     }
@@ -1037,11 +1027,15 @@ uint32_t Ledger::find_account(uint64_t account_id) const {
   return s_->find_account(account_id);
 }
 const Account& Ledger::account(uint32_t slot) const {
-  COFFER_ASSERT(slot < s_->account_count);
+  COFFER_ASSERT(s_->accounts.valid(slot));
   return s_->accounts[slot];
 }
 uint32_t Ledger::account_count() const {
-  return s_->account_count;
+  return s_->accounts.count();
+}
+uint32_t Ledger::account_slot_at(uint32_t creation_index) const {
+  COFFER_ASSERT(creation_index < s_->accounts.count());
+  return s_->accounts.slot_at(creation_index);
 }
 const PendingTransfer* Ledger::find_pending(Id128 id) const {
   uint32_t i = s_->find_pending(id);
@@ -1116,10 +1110,16 @@ uint64_t Engine::fingerprint() const {
   return s_.current_fingerprint;
 }
 uint32_t Engine::account_count() const {
-  return s_.account_count;
+  return s_.accounts.count();
+}
+uint32_t Engine::account_slot_at(uint32_t creation_index) const {
+  return s_.accounts.slot_at(creation_index);
+}
+uint32_t Engine::account_creation_index(uint32_t slot) const {
+  return s_.accounts.creation_index(slot);
 }
 uint32_t Engine::account_room() const {
-  return s_.config.accounts_capacity - s_.account_count;
+  return s_.config.accounts_capacity - s_.accounts.count();
 }
 uint32_t Engine::pending_room() const {
   return s_.config.pending_capacity - s_.pending_count;
@@ -1131,30 +1131,14 @@ const PendingTransfer* Engine::find_pending(const Id128& id) const {
 
 uint32_t Engine::create_account(const Command& c, uint64_t id, uint64_t user_data, Asset asset,
                                 AccountKind kind, uint16_t flags, EffectSink& sink) {
-  COFFER_ASSERT(s_.account_count < s_.config.accounts_capacity);
+  COFFER_ASSERT(s_.accounts.count() < s_.config.accounts_capacity);
   COFFER_ASSERT(s_.find_account(id) == Ledger::slot_none);
-  const uint32_t slot = s_.account_count++;
-  Account& a = s_.accounts[slot];
-  a = Account{};
-  a.id = id;
-  a.user_data = user_data;
-  a.asset = asset;
-  a.kind = kind;
-  a.flags = flags;
-  s_.account_index.insert(account_hash(id), slot);
-  if (s_.chain_active) {
-    COFFER_ASSERT(s_.undo_count < linked_chain_length_max * undo_per_command_max);
-    UndoEntry& u = s_.undo[s_.undo_count++];
-    u.kind = UndoKind::account_created;
-    u.index = slot;
-  }
-  s_.emit_account(sink, EffectKind::account_created, c, slot);
-  return slot;
+  return s_.add_account(c, id, user_data, asset, kind, flags, sink);
 }
 
 Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t cs, int64_t amount,
                         TransferMode mode, uint64_t due_us, uint16_t code, EffectSink& sink) {
-  COFFER_ASSERT(ds < s_.account_count && cs < s_.account_count && ds != cs);
+  COFFER_ASSERT(s_.accounts.valid(ds) && s_.accounts.valid(cs) && ds != cs);
   if (amount <= 0) return Result::invalid_request;
   Account& d = s_.accounts[ds];
   Account& cr = s_.accounts[cs];
@@ -1356,17 +1340,25 @@ void Ledger::write_image(ImageWriter& out) const {
   h.accounts_capacity = s.config.accounts_capacity;
   h.pending_capacity = s.config.pending_capacity;
   h.idempotency_capacity = s.config.idempotency_capacity;
-  h.account_count = s.account_count;
+  h.account_count = s.accounts.count();
   h.pending_count = s.pending_count;
   h.ids_count = s.ids_count;
   h.last_seq = s.last_seq;
   h.last_time_us = s.last_time_us;
   w.write(&h, sizeof h);
-  w.write(s.accounts.get(), sizeof(Account) * s.account_count);
+  // Accounts in creation order; slots are written as creation indices, which
+  // do not depend on the table's size.
+  for (uint32_t k = 0; k < s.accounts.count(); k++) {
+    Account a = s.accounts[s.accounts.slot_at(k)];
+    a.creation_index = 0;
+    w.write(&a, sizeof a);
+  }
   for (uint32_t i = 0; i < s.config.pending_capacity; i++) {
     PendingTransfer p = s.pending[i];
     if (p.kind != PendingKind::hold && p.kind != PendingKind::grant) continue;
     p.heap_pos = 0;  // rebuilt on load
+    p.debit_slot = s.accounts.creation_index(p.debit_slot);
+    p.credit_slot = s.accounts.creation_index(p.credit_slot);
     w.write(&i, sizeof i);
     w.write(&p, sizeof p);
   }
@@ -1384,7 +1376,7 @@ void Ledger::write_image(ImageWriter& out) const {
 
 Result Ledger::read_image(ImageReader& in) {
   State& s = *s_;
-  if (s.started || s.account_count != 0 || s.pending_count != 0 || s.ids_count != 0) {
+  if (s.started || s.accounts.count() != 0 || s.pending_count != 0 || s.ids_count != 0) {
     return Result::invalid_request;  // only into a freshly constructed ledger
   }
   const Result r = s.load_image(in);
@@ -1405,7 +1397,7 @@ Result Ledger::State::load_image(ImageReader& in) {
   }
   if (h.started == 0 && (h.last_seq != 0 || h.last_time_us != 0)) return Result::invalid_request;
 
-  for (uint32_t slot = 0; slot < h.account_count; slot++) {
+  for (uint32_t k = 0; k < h.account_count; k++) {
     Account a;
     if (!rd.read(&a, sizeof a)) return Result::invalid_request;
     if (a.id == 0 || !account_kind_valid(a.kind) || (a.flags & ~account_flags_known)) {
@@ -1417,10 +1409,10 @@ Result Ledger::State::load_image(ImageReader& in) {
       return Result::invalid_request;
     }
     if ((a.flags & account_flag_no_negative) && a.available() < 0) return Result::invalid_request;
-    if (find_account(a.id) != slot_none) return Result::invalid_request;
+    if (a.creation_index != 0 || find_account(a.id) != slot_none) return Result::invalid_request;
+    const uint32_t slot = accounts.insert(a.id, account_hash(a.id));
+    a.creation_index = k;
     accounts[slot] = a;
-    account_index.insert(account_hash(a.id), slot);
-    account_count++;
   }
 
   // Pending totals per account must equal the open transfers behind them.
@@ -1450,13 +1442,15 @@ Result Ledger::State::load_image(ImageReader& in) {
     }
     debits[p.debit_slot] += p.amount;
     credits[p.credit_slot] += p.amount;
+    p.debit_slot = accounts.slot_at(p.debit_slot);  // written as creation indices
+    p.credit_slot = accounts.slot_at(p.credit_slot);
     used[index] = true;
     pending[index] = p;
     pending_link(index);
   }
-  for (uint32_t slot = 0; slot < h.account_count; slot++) {
-    if (accounts[slot].debits_pending != debits[slot] ||
-        accounts[slot].credits_pending != credits[slot]) {
+  for (uint32_t k = 0; k < h.account_count; k++) {
+    const Account& a = accounts[accounts.slot_at(k)];
+    if (a.debits_pending != debits[k] || a.credits_pending != credits[k]) {
       return Result::invalid_request;
     }
   }

@@ -4,7 +4,7 @@
 //
 // Memory, per entry of each capacity (index buckets: 2-4 x 8 B after rounding
 // up to a power of two; details in core/README.md):
-//   account     64 B record + buckets                                 80-96 B
+//   account     64 B record in a table 1.5-3x the capacity + 4 B    100-196 B
 //   pending     64 B record + buckets + 24 B heap + 4 B free list  120-136 B
 //   command id  32 B ring entry + index lines                         48-64 B
 // Domain tables (core/domain.h), per entry: member 64 B + 2 index tables,
@@ -104,11 +104,13 @@ class Ledger {
   // REQUIRES: is_read(c.kind).
   Reply read(const Command& c, uint64_t now_us) const;
 
-  // Reads. Slots are dense (0..account_count()-1, in creation order) and stable:
-  // the domain layer may keep them instead of hashing ids again.
+  // Reads. A slot is where the account is stored, stable for its life (the
+  // domain layer keeps slots instead of hashing ids again) but not dense:
+  // scan with account_slot_at(0..account_count()-1), in creation order.
   uint32_t find_account(uint64_t account_id) const;  // slot_none if unknown
   const Account& account(uint32_t slot) const;
   uint32_t account_count() const;
+  uint32_t account_slot_at(uint32_t creation_index) const;
   const PendingTransfer* find_pending(Id128 id) const;  // nullptr if not open
   // Pool entries by index, for scans; nullptr for a free entry.
   uint32_t pending_pool_size() const;

@@ -62,7 +62,9 @@ struct alignas(64) Account {
   Asset asset;
   AccountKind kind;
   uint16_t flags;
-  uint64_t reserved;
+  // Rank in creation order (0, 1, ...): the ledger's bookkeeping, stored as 0
+  // in images and left out of the state hash (it follows from their order).
+  uint64_t creation_index;
 
   int64_t balance() const { return credits_posted - debits_posted; }
   int64_t held() const { return debits_pending; }

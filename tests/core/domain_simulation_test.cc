@@ -216,8 +216,8 @@ class DomainSimulation {
   // number of payments), else those of the payment the command touched.
   bool check_invariants(const Command& c, bool full) {
     std::map<Asset, std::pair<int64_t, int64_t>> sums;
-    for (uint32_t slot = 0; slot < ledger_.account_count(); slot++) {
-      const Account& a = ledger_.account(slot);
+    for (uint32_t k = 0; k < ledger_.account_count(); k++) {
+      const Account& a = ledger_.account(ledger_.account_slot_at(k));
       sums[a.asset].first += a.balance();
       sums[a.asset].second += a.credits_pending - a.debits_pending;
       if ((a.flags & account_flag_no_negative) && a.available() < 0) {

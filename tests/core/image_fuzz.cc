@@ -90,8 +90,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   reseal_trailer(expected);
   FUZZ_CHECK(back == expected);
   std::map<coffer::Asset, int64_t> sums;
-  for (uint32_t slot = 0; slot < ledger.account_count(); slot++) {
-    const coffer::Account& a = ledger.account(slot);
+  for (uint32_t k = 0; k < ledger.account_count(); k++) {
+    const coffer::Account& a = ledger.account(ledger.account_slot_at(k));
     sums[a.asset] += a.credits_posted - a.debits_posted;
   }
   for (const auto& [asset, sum] : sums)

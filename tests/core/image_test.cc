@@ -334,5 +334,82 @@ TEST(CoreImage, RefusedIntoUsedOrSmallerLedger) {
   EXPECT_EQ(load(d, bytes), Result::ok);
 }
 
+// Account slots are positions in a table sized by the capacity, so a reader
+// with another capacity puts the accounts elsewhere; the image names them by
+// creation index, and the two ledgers stay the same ledger.
+TEST(CoreImage, ALedgerWithAnotherAccountCapacityLoadsTheSameState) {
+  DomainGenerator generator(3);
+  Ledger a(domain_config());
+  std::vector<Effect> effects(effects_per_command_max);
+  auto step = [&](Ledger& l, const Command& c) {
+    EffectSink sink(effects);
+    return l.apply(c, sink);
+  };
+  for (int k = 0; k < 4'000; k++)
+    step(a, generator.next());
+  ASSERT_GT(a.pending_count(), 0u);
+  const auto bytes = image_of(a);
+  LedgerConfig wider = domain_config();
+  wider.accounts_capacity = 1000;
+  Ledger b(wider);
+  ASSERT_EQ(load(b, bytes), Result::ok);
+  EXPECT_EQ(a.state_hash(), b.state_hash());
+  uint32_t moved = 0;
+  for (uint32_t k = 0; k < a.account_count(); k++) {
+    const Account& x = a.account(a.account_slot_at(k));
+    const Account& y = b.account(b.account_slot_at(k));
+    EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0) << "account " << k;
+    moved += a.account_slot_at(k) != b.account_slot_at(k);
+  }
+  EXPECT_GT(moved, 0u) << "the test needs accounts at other slots";
+  // Same image back, but for the capacity in the header.
+  auto back = image_of(b);
+  ASSERT_EQ(back.size(), bytes.size());
+  std::memcpy(back.data() + 16, bytes.data() + 16, 4);  // accounts_capacity
+  reseal(back);
+  EXPECT_EQ(back, bytes);
+  for (int k = 0; k < 4'000; k++) {
+    const Command c = generator.next();
+    const Reply ra = step(a, c);
+    const Reply rb = step(b, c);
+    ASSERT_EQ(std::memcmp(&ra, &rb, sizeof ra), 0) << "command " << k;
+  }
+  EXPECT_EQ(a.state_hash(), b.state_hash());
+}
+
+// The image format of earlier builds, where slots were creation indices:
+// accounts in creation order (creation_index stored as 0), then each open
+// transfer with its accounts as creation indices.
+TEST(CoreImage, AccountsAreWrittenInCreationOrderAndNamedByCreationIndex) {
+  Ledger a(config());
+  std::vector<Effect> effects(64);
+  uint64_t seq = 0;
+  auto run = [&](Command c) {
+    c.seq = ++seq;
+    c.time_us = 1000;
+    EffectSink sink(effects);
+    return a.apply(c, sink).result;
+  };
+  const uint64_t ids[5] = {900, 17, 4242, 3, 77};
+  for (uint64_t k = 0; k < 5; k++) {
+    ASSERT_EQ(
+        run(make_create_account(Id128{k + 1, 1}, ids[k], asset_wallet, AccountKind::adjustment)),
+        Result::ok);
+  }
+  ASSERT_EQ(run(make_hold(Id128{50, 1}, ids[3], ids[1], 5, asset_wallet, 60)), Result::ok);
+  const auto bytes = image_of(a);
+  for (uint32_t k = 0; k < 5; k++) {
+    Account stored;
+    std::memcpy(&stored, bytes.data() + header_size + k * sizeof(Account), sizeof stored);
+    EXPECT_EQ(stored.id, ids[k]);
+    EXPECT_EQ(stored.creation_index, 0u);
+  }
+  PendingTransfer p;
+  std::memcpy(&p, bytes.data() + header_size + 5 * sizeof(Account) + 4, sizeof p);
+  EXPECT_EQ(p.id, (Id128{50, 1}));
+  EXPECT_EQ(p.debit_slot, 3u);
+  EXPECT_EQ(p.credit_slot, 1u);
+}
+
 }  // namespace
 }  // namespace coffer::test

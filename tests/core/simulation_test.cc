@@ -155,8 +155,8 @@ class Simulation {
 
   bool check_invariants(const Command& c) {
     std::map<Asset, std::pair<int64_t, int64_t>> sums;  // posted, pending
-    for (uint32_t slot = 0; slot < ledger_.account_count(); slot++) {
-      const Account& a = ledger_.account(slot);
+    for (uint32_t k = 0; k < ledger_.account_count(); k++) {
+      const Account& a = ledger_.account(ledger_.account_slot_at(k));
       sums[a.asset].first += a.credits_posted - a.debits_posted;
       sums[a.asset].second += a.credits_pending - a.debits_pending;
       if ((a.flags & account_flag_no_negative) && a.available() < 0) {
@@ -175,7 +175,7 @@ class Simulation {
 
   // Pending amounts against open holds/grants, and the whole state against the model.
   bool compare_everything(const Command& c) {
-    std::vector<int64_t> debits(ledger_.account_count()), credits(ledger_.account_count());
+    std::map<uint32_t, int64_t> debits, credits;  // by slot
     uint32_t open = 0;
     for (uint32_t i = 0; i < ledger_.pending_pool_size(); i++) {
       const PendingTransfer* p = ledger_.pending_at(i);
@@ -196,8 +196,9 @@ class Simulation {
       fail("open pending count differs", c);
       return false;
     }
-    for (uint32_t slot = 0; slot < ledger_.account_count(); slot++) {
-      const Account& a = ledger_.account(slot);
+    for (uint32_t k = 0; k < ledger_.account_count(); k++) {
+      const Account& a = ledger_.account(ledger_.account_slot_at(k));
+      const uint32_t slot = ledger_.account_slot_at(k);
       if (a.debits_pending != debits[slot] || a.credits_pending != credits[slot]) {
         fail("pending amounts of account " + std::to_string(a.id) + " != its open transfers", c);
         return false;
