@@ -15,10 +15,16 @@
 // is kept in a nibble; an entry more than 14 lines away keeps its passes for
 // good, which only makes some lookups probe one more line). Lines are a power of
 // two >= capacity / 4, so on average at most 4 of 7 slots are live and a line
-// overflows rarely: one line per lookup and insert, 16 bytes per id.
+// overflows rarely: one line per lookup and insert, 16 bytes per id. A line's
+// tags and serials are compared 4 at a time with SSE2 where there is SSE2
+// (COFFER_NO_SIMD: the portable loops, which the tests also run).
 #pragma once
 
 #include <cstdint>
+
+#if defined(__SSE2__) && !defined(COFFER_NO_SIMD)
+#include <emmintrin.h>
+#endif
 
 #include "core/assert.h"
 #include "core/table_memory.h"
@@ -51,11 +57,9 @@ class CommandIdIndex {
     uint32_t l = line_of(hash);
     for (uint32_t probed = 0; probed <= mask_; probed++, l = (l + 1) & mask_) {
       const Line& line = lines_[l];
-      for (uint32_t k = 0; k < ways; k++) {
-        if (line.tags[k] == tag && is_live(line.serials[k], next_serial_, live) &&
-            match(line.serials[k])) {
-          return true;
-        }
+      for (uint32_t m = line.tag_matches(tag); m != 0; m &= m - 1) {
+        const uint32_t k = static_cast<uint32_t>(__builtin_ctz(m));
+        if (is_live(line.serials[k], next_serial_, live) && match(line.serials[k])) return true;
       }
       if (line.passed == 0) return false;
     }
@@ -71,8 +75,8 @@ class CommandIdIndex {
     for (uint32_t distance = 0;; distance++, l = (l + 1) & mask_) {
       COFFER_ASSERT(distance <= mask_);
       Line& line = lines_[l];
-      for (uint32_t k = 0; k < ways; k++) {
-        if (line.tags[k] != 0 && is_live(line.serials[k], serial, live)) continue;
+      if (const uint32_t free = line.reusable(serial, live); free != 0) {
+        const uint32_t k = static_cast<uint32_t>(__builtin_ctz(free));
         if (line.tags[k] != 0) unpass(l, line.distance(k));
         line.tags[k] = tag;
         line.serials[k] = serial;
@@ -86,7 +90,9 @@ class CommandIdIndex {
   void prefetch(uint64_t hash) const { detail::prefetch(&lines_[line_of(hash)]); }
 
  private:
-  static constexpr uint32_t distance_far = 15;  // "15 or more": its passes are never taken back
+  static constexpr uint32_t distance_far = 15;
+  static constexpr uint32_t all_ways =
+      (1u << ways) - 1;  // "15 or more": its passes are never taken back
 
   struct alignas(64) Line {
     uint32_t tags[ways];  // 0 = never used
@@ -97,6 +103,48 @@ class CommandIdIndex {
     void set_distance(uint32_t k, uint32_t d) {
       distances = (distances & ~(15u << (4 * k))) | (d << (4 * k));
     }
+
+    // Bit k: slot k has `tag`.
+    uint32_t tag_matches(uint32_t tag) const {
+#if defined(__SSE2__) && !defined(COFFER_NO_SIMD)
+      const __m128i t = _mm_set1_epi32(static_cast<int>(tag));
+      const __m128i lo = _mm_load_si128(reinterpret_cast<const __m128i*>(tags));
+      const __m128i hi = _mm_load_si128(reinterpret_cast<const __m128i*>(tags + 4));
+      const uint32_t m =
+          static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, t)))) |
+          static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, t)))) << 4;
+      return m & all_ways;  // lane 7 is `passed`
+#else
+      uint32_t m = 0;
+      for (uint32_t k = 0; k < ways; k++)
+        m |= uint32_t{tags[k] == tag} << k;
+      return m;
+#endif
+    }
+    // Bit k: slot k is free or dead (not among the `live` serials before `next`).
+    uint32_t reusable(uint32_t next, uint32_t live) const {
+#if defined(__SSE2__) && !defined(COFFER_NO_SIMD)
+      // Unsigned age < live as a signed compare of both sides offset by 2^31.
+      const __m128i sign = _mm_set1_epi32(INT32_MIN);
+      const __m128i last = _mm_set1_epi32(static_cast<int>(next - 1));
+      const __m128i bound = _mm_xor_si128(_mm_set1_epi32(static_cast<int>(live)), sign);
+      const __m128i zero = _mm_setzero_si128();
+      auto half = [&](int k) {
+        const __m128i s = _mm_load_si128(reinterpret_cast<const __m128i*>(serials + k));
+        const __m128i t = _mm_load_si128(reinterpret_cast<const __m128i*>(tags + k));
+        const __m128i age = _mm_xor_si128(_mm_sub_epi32(last, s), sign);
+        const __m128i used =
+            _mm_andnot_si128(_mm_cmpeq_epi32(t, zero), _mm_cmplt_epi32(age, bound));
+        return static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(used)));
+      };
+      return ~(half(0) | half(4) << 4) & all_ways;
+#else
+      uint32_t m = 0;
+      for (uint32_t k = 0; k < ways; k++)
+        m |= uint32_t{tags[k] == 0 || !is_live(serials[k], next, live)} << k;
+      return m;
+#endif
+    }
   };
   static_assert(sizeof(Line) == 64);
 
@@ -104,8 +152,12 @@ class CommandIdIndex {
   static bool is_live(uint32_t serial, uint32_t next, uint32_t live) {
     return next - 1 - serial < live;
   }
-  static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1; }
-  uint32_t line_of(uint64_t hash) const { return static_cast<uint32_t>(hash) & mask_; }
+  static uint32_t tag_of(uint64_t hash) {
+    return static_cast<uint32_t>(hash >> 32) | 1;
+  }
+  uint32_t line_of(uint64_t hash) const {
+    return static_cast<uint32_t>(hash) & mask_;
+  }
 
   // A dead entry `distance` lines from home leaves: the lines it passed forget it.
   void unpass(uint32_t l, uint32_t distance) {
