@@ -415,6 +415,10 @@ class Domain {
   IdTable<Store> stores_;
   IdTable<ApiKey> api_keys_;
   IdTable<SettlementRow> settlement_;
+  // The row find_settlement() found last: a command looks its row up twice
+  // (room, then settle) and the next command is often for the same store.
+  // Not state: a hint, checked against the row's own fields before use.
+  mutable uint32_t settlement_last_ = UINT32_MAX;
 
   // ---- shared helpers (domain.cc) ----
   uint32_t accounts_needed(uint32_t extra) const {

@@ -149,6 +149,12 @@ constexpr uint64_t settlement_salts = 8;
 
 uint32_t Domain::find_settlement(uint64_t merchant_id, uint64_t store_id, uint64_t day,
                                  Id128* free_key) const {
+  if (settlement_last_ < settlement_.count()) {
+    const SettlementRow& r = settlement_[settlement_last_];
+    if (r.merchant_id == merchant_id && r.store_id == store_id && r.day == day) {
+      return settlement_last_;
+    }
+  }
   for (uint64_t salt = 0; salt < settlement_salts; salt++) {
     const Id128 key = settlement_key(merchant_id, store_id + salt * 0x9e3779b97f4a7c15ull, day);
     const uint32_t i = settlement_.find(key);
@@ -157,7 +163,10 @@ uint32_t Domain::find_settlement(uint64_t merchant_id, uint64_t store_id, uint64
       return none;
     }
     const SettlementRow& r = settlement_[i];
-    if (r.merchant_id == merchant_id && r.store_id == store_id && r.day == day) return i;
+    if (r.merchant_id == merchant_id && r.store_id == store_id && r.day == day) {
+      settlement_last_ = i;
+      return i;
+    }
   }
   COFFER_ASSERT(false);  // 8 colliding 128-bit keys
   return none;
@@ -180,6 +189,7 @@ void Domain::settle(Settle what, uint64_t merchant_id, uint64_t store_id, uint64
     row.store_id = store_id;
     row.day = day;
     i = settlement_.insert(row);  // room checked by the caller (settlement_room)
+    settlement_last_ = i;
   }
   SettlementRow& row = settlement_[i];
   COFFER_ASSERT(row.merchant_id == merchant_id && row.store_id == store_id && row.day == day);
