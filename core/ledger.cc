@@ -1464,8 +1464,7 @@ Result Ledger::State::load_image(ImageReader& in) {
     IdEntry e;
     if (!rd.read(&e, sizeof e)) return Result::invalid_request;
     if (e.id.is_zero() || e.unused != 0 || e.reserved != 0 || find_id(e.id) != nullptr ||
-        result_name(e.result_code()) == "UNKNOWN" ||
-        (e.detail != 0 && e.result_code() == Result::ok)) {
+        !result_known(e.result_code()) || (e.detail != 0 && e.result_code() == Result::ok)) {
       return Result::invalid_request;
     }
     record_id(e.id, e.fingerprint, e.result_code(), e.detail);

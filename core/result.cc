@@ -88,4 +88,8 @@ std::string_view result_name(Result r) {
   return "UNKNOWN";
 }
 
+bool result_known(Result r) {
+  return result_name(r) != "UNKNOWN";
+}
+
 }  // namespace coffer

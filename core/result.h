@@ -56,5 +56,7 @@ enum class Result : uint32_t {
 
 // Upper-case API spelling ("INSUFFICIENT_FUNDS"); "UNKNOWN" for other numbers.
 std::string_view result_name(Result r);
+// Whether r is one of the codes above (a number read from an image or the wire may not be).
+bool result_known(Result r);
 
 }  // namespace coffer

@@ -152,7 +152,8 @@ class DomainGenerator {
     } else if (r < 340) {
       const Id128 code = codes_.empty() || rng_.chance(10) ? Id128{999999 + rng_.below(100), 1}
                                                            : codes_[rng_.below(codes_.size())];
-      c = make_redeem(fresh(), code, merchant(), rng_.below(4));
+      // Stores 1..3 exercise the V5 guard; store 0 (INVALID_REQUEST) now and then.
+      c = make_redeem(fresh(), code, merchant(), rng_.chance(5) ? 0 : 1 + rng_.below(3));
     } else if (r < 380) {
       const Id128 code = codes_.empty() || rng_.chance(10) ? Id128{999999 + rng_.below(100), 1}
                                                            : codes_[rng_.below(codes_.size())];
