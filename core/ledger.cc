@@ -800,11 +800,17 @@ struct Ledger::State {
         reply.result = e->fingerprint == fp ? e->result_code() : Result::id_reused;
         if (e->fingerprint == fp) {
           reply.flags = reply_flag_replayed;
-          if (is_domain(c.kind) && reply.result == Result::ok) domain->replay_reply(c, reply);
+          // A failure answers its remembered detail (POINTS_RULE's rule). Success
+          // and VOUCHER_REDEEMED are answered in full from the records: a voucher
+          // is redeemed once, so its when and where cannot have changed since.
           if (e->detail != 0) {
             ReplyData d{};
             d.detail = e->detail;
             set_reply_data(reply, d);
+          }
+          if (is_domain(c.kind) &&
+              (reply.result == Result::ok || reply.result == Result::voucher_redeemed)) {
+            domain->replay_reply(c, reply);
           }
         }
       } else if (chain_active && in_chain_before(c.id, chain_pos)) {

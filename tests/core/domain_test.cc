@@ -712,10 +712,17 @@ TEST_F(VoucherTest, PaperRedemptionRules) {
   // Second redemption: VOUCHER_REDEEMED with when and where.
   const uint64_t at = d.time_us;
   d.time_us += 5;
-  const Reply again = d.run(make_redeem(d.id(), code(0), kShop, 32));
+  const Command second = make_redeem(d.id(), code(0), kShop, 32);
+  const Reply again = d.run(second);
   EXPECT_EQ(again.result, Result::voucher_redeemed);
   EXPECT_EQ(reply_data(again).v[1], static_cast<int64_t>(at));
   EXPECT_EQ(reply_data(again).v[2], 31);
+  // A client retrying that refused request gets the same when and where.
+  const Reply retried = d.run(second);
+  EXPECT_EQ(retried.result, Result::voucher_redeemed);
+  EXPECT_TRUE(retried.flags & reply_flag_replayed);
+  EXPECT_EQ(reply_data(retried).v[1], static_cast<int64_t>(at));
+  EXPECT_EQ(reply_data(retried).v[2], 31);
   EXPECT_EQ(result(make_redeem(d.id(), code(1), kShop + 1, 31)), Result::voucher_wrong_merchant);
   EXPECT_EQ(result(make_redeem(d.id(), code(99), kShop, 31)), Result::not_found);
   EXPECT_EQ(result(make_redeem_to_wallet(d.id(), code(1), kAlice)), Result::voucher_wrong_kind);
