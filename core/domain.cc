@@ -67,6 +67,8 @@ Domain::Domain(Engine engine, const LedgerConfig& config)
   stores_.init(config.stores_capacity);
   api_keys_.init(config.api_keys_capacity);
   settlement_.init(config.settlement_capacity);
+  for (uint32_t& r : settlement_recent_)
+    r = UINT32_MAX;
 }
 
 Id128 Domain::leg_id(const Id128& record, uint32_t leg) {

@@ -415,10 +415,12 @@ class Domain {
   IdTable<Store> stores_;
   IdTable<ApiKey> api_keys_;
   IdTable<SettlementRow> settlement_;
-  // The row find_settlement() found last: a command looks its row up twice
-  // (room, then settle) and the next command is often for the same store.
-  // Not state: a hint, checked against the row's own fields before use.
-  mutable uint32_t settlement_last_ = UINT32_MAX;
+  // Rows find_settlement() found lately, one per (merchant, store) hash: a
+  // command looks its row up twice (room, then settle) and a day's commands
+  // come from few stores. Not state: a hint, checked against the row's own
+  // fields before use (UINT32_MAX = none).
+  static constexpr uint32_t settlement_recent_size = 16;
+  mutable uint32_t settlement_recent_[settlement_recent_size];
 
   // ---- shared helpers (domain.cc) ----
   uint32_t accounts_needed(uint32_t extra) const {
@@ -482,6 +484,7 @@ class Domain {
   Result nearby(const Command& c, Reply& reply) const;
   // A3: room for the row a settlement of (merchant, store) at time_us needs.
   bool settlement_room(uint64_t merchant_id, uint64_t store_id, uint64_t time_us) const;
+  static uint32_t settlement_recent_slot(uint64_t merchant_id, uint64_t store_id);
   uint32_t find_settlement(uint64_t merchant_id, uint64_t store_id, uint64_t day,
                            Id128* free_key) const;
   enum class Settle { payment, refund, voucher };

@@ -147,13 +147,17 @@ namespace {
 constexpr uint64_t settlement_salts = 8;
 }  // namespace
 
+uint32_t Domain::settlement_recent_slot(uint64_t merchant_id, uint64_t store_id) {
+  // Store ids are usually small and dense within a merchant: their low bits spread best.
+  return static_cast<uint32_t>(store_id + merchant_id * 5) % settlement_recent_size;
+}
+
 uint32_t Domain::find_settlement(uint64_t merchant_id, uint64_t store_id, uint64_t day,
                                  Id128* free_key) const {
-  if (settlement_last_ < settlement_.count()) {
-    const SettlementRow& r = settlement_[settlement_last_];
-    if (r.merchant_id == merchant_id && r.store_id == store_id && r.day == day) {
-      return settlement_last_;
-    }
+  uint32_t& recent = settlement_recent_[settlement_recent_slot(merchant_id, store_id)];
+  if (recent < settlement_.count()) {
+    const SettlementRow& r = settlement_[recent];
+    if (r.merchant_id == merchant_id && r.store_id == store_id && r.day == day) return recent;
   }
   for (uint64_t salt = 0; salt < settlement_salts; salt++) {
     const Id128 key = settlement_key(merchant_id, store_id + salt * 0x9e3779b97f4a7c15ull, day);
@@ -164,7 +168,7 @@ uint32_t Domain::find_settlement(uint64_t merchant_id, uint64_t store_id, uint64
     }
     const SettlementRow& r = settlement_[i];
     if (r.merchant_id == merchant_id && r.store_id == store_id && r.day == day) {
-      settlement_last_ = i;
+      recent = i;
       return i;
     }
   }
@@ -189,7 +193,7 @@ void Domain::settle(Settle what, uint64_t merchant_id, uint64_t store_id, uint64
     row.store_id = store_id;
     row.day = day;
     i = settlement_.insert(row);  // room checked by the caller (settlement_room)
-    settlement_last_ = i;
+    settlement_recent_[settlement_recent_slot(merchant_id, store_id)] = i;
   }
   SettlementRow& row = settlement_[i];
   COFFER_ASSERT(row.merchant_id == merchant_id && row.store_id == store_id && row.day == day);
