@@ -5,8 +5,9 @@
 // Format (little-endian, host layout of the fixed-size records; version 1):
 //   header   magic "COFFIMG\0", version, config capacities, last_seq,
 //            last_time_us, started, counts
-//   engine   accounts (dense slots in order), open holds/grants (with their pool
-//            index), remembered ids in FIFO order
+//   engine   accounts in creation order, open holds/grants (with their pool
+//            index), remembered ids in FIFO order; every reference to an
+//            account (here and in the domain) is its creation index
 //   domain   per-table record counts and records
 //   trailer  state_hash() of the written state, masked CRC-32C of all bytes before
 // Ledger::read_image() checks magic, version, every count against the reader's
