@@ -26,9 +26,7 @@ class AccountTable {
 
   // Room for `capacity` accounts: a power of two >= 1.5 x capacity records.
   void init(uint32_t capacity) {
-    uint64_t size = 16;
-    while (size * 2 < uint64_t{capacity} * 3)
-      size *= 2;
+    const uint64_t size = power_of_two_at_least((uint64_t{capacity} * 3 + 1) / 2, 16);
     COFFER_ASSERT(size <= (uint64_t{1} << 31));
     records_.reset(size);
     order_.reset(capacity);
@@ -72,11 +70,17 @@ class AccountTable {
   bool valid(uint32_t slot) const { return slot <= mask_ && records_[slot].id != 0; }
 
   uint32_t count() const { return count_; }
-  uint32_t capacity() const { return capacity_; }
   // The slot of the k-th account created (k < count()).
   uint32_t slot_at(uint32_t k) const { return order_[k]; }
   uint32_t creation_index(uint32_t slot) const {
     return static_cast<uint32_t>(records_[slot].creation_index);
+  }
+  // The k-th account as images and the state hash hold it (creation_index 0:
+  // their order says it).
+  Account stored(uint32_t k) const {
+    Account a = records_[order_[k]];
+    a.creation_index = 0;
+    return a;
   }
 
   // The record line where a lookup of `hash` starts (for the batch path).

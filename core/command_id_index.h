@@ -38,9 +38,7 @@ class CommandIdIndex {
   // Room for a ring of `capacity` ids. Serials start at first_serial (tests
   // start near 2^32 to cross the wrap).
   void init(uint32_t capacity, uint32_t first_serial = 0) {
-    uint64_t lines = 1;
-    while (lines * 4 < capacity)
-      lines *= 2;
+    const uint64_t lines = power_of_two_at_least((uint64_t{capacity} + 3) / 4);
     lines_.reset(lines);
     mask_ = static_cast<uint32_t>(lines - 1);
     next_serial_ = first_serial;

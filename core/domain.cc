@@ -419,6 +419,7 @@ Result Domain::read(const Command& c, Reply& reply) const {
 }
 
 void Domain::replay_reply(const Command& c, Reply& reply) const {
+  if (reply.result != Result::ok && reply.result != Result::voucher_redeemed) return;
   switch (c.kind) {
     case CommandKind::member_register:
     case CommandKind::member_set_wallet: {
@@ -664,6 +665,16 @@ uint64_t hash_table(const void* data, size_t record_size, uint32_t count, uint64
     sum += hash_words(p + size_t{i} * record_size, record_size, seed);
   return sum;
 }
+// hash_table() over each record's stored form (Domain::stored()).
+template <class T, class Stored>
+uint64_t hash_stored(const T* records, uint32_t count, uint64_t seed, Stored stored) {
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    const T s = stored(records[i]);
+    sum += hash_words(&s, sizeof s, seed);
+  }
+  return sum;
+}
 }  // namespace
 
 Member Domain::stored(const Member& m) const {
@@ -679,16 +690,9 @@ Merchant Domain::stored(const Merchant& m) const {
 }
 
 uint64_t Domain::hash() const {
-  uint64_t members = 0;  // as hash_table() over the stored form
-  for (uint32_t i = 0; i < member_count_; i++) {
-    const Member m = stored(members_[i]);
-    members += hash_words(&m, sizeof m, 12);
-  }
-  uint64_t merchants = 0;
-  for (uint32_t i = 0; i < merchant_count_; i++) {
-    const Merchant m = stored(merchants_[i]);
-    merchants += hash_words(&m, sizeof m, 13);
-  }
+  auto as_stored = [this](const auto& record) { return stored(record); };
+  const uint64_t members = hash_stored(members_.get(), member_count_, 12, as_stored);
+  const uint64_t merchants = hash_stored(merchants_.get(), merchant_count_, 13, as_stored);
   const uint64_t parts[8] = {hash_words(&config_, sizeof config_, 10),
                              hash_words(groups_, sizeof groups_, 11),
                              members,
@@ -738,10 +742,11 @@ void Domain::write_image(ImageWriter& out) const {
   h.api_key_count = api_keys_.count();
   h.settlement_count = settlement_.count();
   out.write(&h, sizeof h);
-  uint32_t system_stored[system_accounts_count]{};
-  if (system_ready_) {
-    for (uint32_t k = 0; k < system_accounts_count; k++)
-      system_stored[k] = engine_.account_creation_index(system_slot_[k]);
+  // As creation indices once the system accounts exist; before, as read (zero).
+  uint32_t system_stored[system_accounts_count];
+  for (uint32_t k = 0; k < system_accounts_count; k++) {
+    system_stored[k] =
+        system_ready_ ? engine_.account_creation_index(system_slot_[k]) : system_slot_[k];
   }
   out.write(system_stored, sizeof system_stored);
   for (uint32_t i = 0; i < member_count_; i++) {

@@ -344,7 +344,10 @@ class Domain {
   Result execute(const Command& c, Reply& reply, EffectSink& sink);
   // A read (kinds read_first .. read_last): no state change, no effects.
   Result read(const Command& c, Reply& reply) const;
-  // A replay of a remembered successful command: rebuilds its reply body.
+  // A replay of a remembered command (reply.result: its first result):
+  // rebuilds the reply body of a success, and of VOUCHER_REDEEMED (when and
+  // where: a voucher is redeemed once, so that cannot have changed since).
+  // Other failures keep what the ledger remembered.
   void replay_reply(const Command& c, Reply& reply) const;
   // The engine settled (expired / matured) a domain-owned hold or grant.
   void on_settled(const PendingTransfer& p, const Command& c, EffectSink& sink);

@@ -17,9 +17,7 @@ class KeyIndex {
 
   // Room for `capacity` entries: 2 x capacity buckets rounded up to a power of two.
   void init(uint32_t capacity) {
-    uint64_t size = 16;
-    while (size < uint64_t{capacity} * 2)
-      size *= 2;
+    const uint64_t size = power_of_two_at_least(uint64_t{capacity} * 2, 16);
     COFFER_ASSERT(size <= (uint64_t{1} << 31));
     buckets_.reset(size);
     mask_ = static_cast<uint32_t>(size - 1);

@@ -684,8 +684,7 @@ struct Ledger::State {
     // slots and pool indices does not matter. Remembered ids: in FIFO order.
     uint64_t account_sum = 0;
     for (uint32_t k = 0; k < s.accounts.count(); k++) {
-      Account a = s.accounts[s.accounts.slot_at(k)];
-      a.creation_index = 0;
+      const Account a = s.accounts.stored(k);
       account_sum += detail::hash_words(&a, sizeof a, 1);
     }
     uint64_t pendings = 0;
@@ -800,18 +799,14 @@ struct Ledger::State {
         reply.result = e->fingerprint == fp ? e->result_code() : Result::id_reused;
         if (e->fingerprint == fp) {
           reply.flags = reply_flag_replayed;
-          // A failure answers its remembered detail (POINTS_RULE's rule). Success
-          // and VOUCHER_REDEEMED are answered in full from the records: a voucher
-          // is redeemed once, so its when and where cannot have changed since.
+          // A failure answers its remembered detail (POINTS_RULE's rule); the
+          // domain may rebuild the whole body from its records.
           if (e->detail != 0) {
             ReplyData d{};
             d.detail = e->detail;
             set_reply_data(reply, d);
           }
-          if (is_domain(c.kind) &&
-              (reply.result == Result::ok || reply.result == Result::voucher_redeemed)) {
-            domain->replay_reply(c, reply);
-          }
+          if (is_domain(c.kind)) domain->replay_reply(c, reply);
         }
       } else if (chain_active && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
@@ -1355,8 +1350,7 @@ void Ledger::write_image(ImageWriter& out) const {
   // Accounts in creation order; slots are written as creation indices, which
   // do not depend on the table's size.
   for (uint32_t k = 0; k < s.accounts.count(); k++) {
-    Account a = s.accounts[s.accounts.slot_at(k)];
-    a.creation_index = 0;
+    const Account a = s.accounts.stored(k);
     w.write(&a, sizeof a);
   }
   for (uint32_t i = 0; i < s.config.pending_capacity; i++) {

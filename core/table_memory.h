@@ -33,6 +33,14 @@ inline void prefetch(const void* p) {
 #endif
 }
 
+// The smallest power of two >= max(n, least): the size of a masked table.
+inline uint64_t power_of_two_at_least(uint64_t n, uint64_t least = 1) {
+  uint64_t size = least;
+  while (size < n)
+    size *= 2;
+  return size;
+}
+
 inline constexpr size_t huge_page_size = size_t{2} << 20;
 inline constexpr size_t cache_line_size = 64;
 
