@@ -24,6 +24,17 @@ class AccountTable {
  public:
   static constexpr uint32_t none = UINT32_MAX;
 
+  // The index hash of an account id: Fibonacci hashing, the top bits of
+  // id x 2^64/phi. Ids created in sequence (the domain's member and merchant
+  // accounts, most callers' own) land in distinct slots: a lookup reads one
+  // line, where a randomising mix would send ~24 % of them on to a second at
+  // this load. Any other id pattern spreads about as a random hash would. (No
+  // index hash here is keyed: a caller choosing ids to collide can do so against
+  // either, so this trades nothing in robustness.)
+  static uint32_t hash(uint64_t id) {
+    return static_cast<uint32_t>((id * 0x9e3779b97f4a7c15ull) >> 32);
+  }
+
   // Room for `capacity` accounts: a power of two >= 1.5 x capacity records.
   void init(uint32_t capacity) {
     const uint64_t size = power_of_two_at_least((uint64_t{capacity} * 3 + 1) / 2, 16);
@@ -31,13 +42,14 @@ class AccountTable {
     records_.reset(size);
     order_.reset(capacity);
     mask_ = static_cast<uint32_t>(size - 1);
+    shift_ = 32 - static_cast<uint32_t>(__builtin_ctzll(size));
     capacity_ = capacity;
     count_ = 0;
   }
 
-  // The slot of account `id` (hash: its index hash), or none.
+  // The slot of account `id` (hash: hash(id)), or none.
   uint32_t find(uint64_t id, uint32_t hash) const {
-    for (uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
+    for (uint32_t i = home(hash);; i = (i + 1) & mask_) {
       const uint64_t at = records_[i].id;
       if (at == 0) return none;  // also for id 0, which no account has
       if (at == id) return i;
@@ -48,7 +60,7 @@ class AccountTable {
   // REQUIRES: count() < capacity.
   uint32_t insert(uint64_t id, uint32_t hash) {
     COFFER_ASSERT(id != 0 && count_ < capacity_);
-    uint32_t i = hash & mask_;
+    uint32_t i = home(hash);
     while (records_[i].id != 0)
       i = (i + 1) & mask_;
     records_[i] = Account{};
@@ -83,13 +95,16 @@ class AccountTable {
     return a;
   }
 
+  // Where the probe for `hash` starts: its top bits (Fibonacci hashing's best).
+  uint32_t home(uint32_t hash) const { return hash >> shift_; }
   // The record line where a lookup of `hash` starts (for the batch path).
-  void prefetch(uint32_t hash) const { detail::prefetch(&records_[hash & mask_]); }
+  void prefetch(uint32_t hash) const { detail::prefetch(&records_[home(hash)]); }
 
  private:
   TableArray<Account> records_;
   TableArray<uint32_t> order_;  // creation index -> slot
   uint32_t mask_ = 0;
+  uint32_t shift_ = 32;  // 32 - log2(table size)
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
 };

@@ -78,7 +78,7 @@ uint32_t hash32(uint64_t h) {
   return static_cast<uint32_t>(h);
 }
 uint32_t account_hash(uint64_t account_id) {
-  return hash32(detail::hash_u64(account_id));
+  return detail::AccountTable::hash(account_id);
 }
 uint32_t id_hash(const Id128& id) {
   return hash32(detail::hash_id(id));
