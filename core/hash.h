@@ -48,18 +48,26 @@ inline uint64_t mum(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
 
+inline uint64_t load_u64(const unsigned char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
 // Content hash of a command: the first 8 bytes (kind, flags, reserved) and the
-// 88-byte body, as 12 words. The six products are independent, so this costs a
-// few nanoseconds. Each word is xored with its own constant first, so moving a
-// value to another field changes the hash.
-inline uint64_t fingerprint_words(const uint64_t (&w)[12]) {
+// 88-byte body (at byte 32), as 12 words. The six products are independent, so
+// this costs a few nanoseconds. Each word is xored with its own constant first,
+// so moving a value to another field changes the hash. Words are loaded where
+// they are (copying the 96 bytes first cost ~12 % of a transfer's hashing).
+inline uint64_t fingerprint_command(const unsigned char* command, size_t body_offset) {
   static constexpr uint64_t k[12] = {
       0xa0761d6478bd642full, 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull,
       0x1d8e4e27c47d124full, 0xeb44accab455d165ull, 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull,
       0x94d049bb133111ebull, 0xff51afd7ed558ccdull, 0xc4ceb9fe1a85ec53ull, 0x632be59bd9b4e019ull};
-  uint64_t acc = 0x636f66666572ull;
-  for (int i = 0; i < 12; i += 2)
-    acc += mum(w[i] ^ k[i], w[i + 1] ^ k[i + 1]);
+  const unsigned char* body = command + body_offset;
+  uint64_t acc = 0x636f66666572ull + mum(load_u64(command) ^ k[0], load_u64(body) ^ k[1]);
+  for (int i = 2; i < 12; i += 2)
+    acc += mum(load_u64(body + 8 * (i - 1)) ^ k[i], load_u64(body + 8 * i) ^ k[i + 1]);
   return mix64(acc);
 }
 

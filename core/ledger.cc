@@ -384,21 +384,28 @@ struct Ledger::State {
     COFFER_ASSERT(sink.size_ < sink.capacity_);
     return sink.data_[sink.size_++];
   }
-  void emit_transfer(EffectSink& sink, EffectKind kind, uint64_t seq, uint64_t time_us,
+  // A movement between two accounts (their new balances already applied): its
+  // transfer record and both accounts' absolute states, reserved together.
+  void emit_movement(EffectSink& sink, EffectKind kind, uint64_t seq, uint64_t time_us,
                      uint16_t code, const Id128& id, uint32_t debit_slot, uint32_t credit_slot,
                      int64_t amount) {
-    Effect& e = push(sink);
-    e.seq = seq;
-    e.time_us = time_us;
-    e.kind = kind;
-    e.code = code;
-    e.asset = accounts[debit_slot].asset;
-    e.transfer = EffectTransfer{id, accounts[debit_slot].id, accounts[credit_slot].id, amount};
+    static_assert(effects_per_transfer_max == 3);
+    COFFER_ASSERT(sink.room() >= effects_per_transfer_max);
+    Effect* e = sink.data_ + sink.size_;
+    sink.size_ += effects_per_transfer_max;
+    const Account& d = accounts[debit_slot];
+    const Account& cr = accounts[credit_slot];
+    e[0].seq = seq;
+    e[0].time_us = time_us;
+    e[0].kind = kind;
+    e[0].code = code;
+    e[0].asset = d.asset;
+    e[0].transfer = EffectTransfer{id, d.id, cr.id, amount};
+    write_balance(e[1], seq, time_us, code, d);
+    write_balance(e[2], seq, time_us, code, cr);
   }
-  void emit_balance(EffectSink& sink, uint64_t seq, uint64_t time_us, uint16_t code,
-                    uint32_t slot) {
-    const Account& a = accounts[slot];
-    Effect& e = push(sink);
+  static void write_balance(Effect& e, uint64_t seq, uint64_t time_us, uint16_t code,
+                            const Account& a) {
     e.seq = seq;
     e.time_us = time_us;
     e.kind = EffectKind::balance_changed;
@@ -525,9 +532,7 @@ struct Ledger::State {
       p.fingerprint = current_fingerprint;
       pending_create(p);
     }
-    emit_transfer(sink, kind, c.seq, c.time_us, t.code, c.id, ds, cs, t.amount);
-    emit_balance(sink, c.seq, c.time_us, t.code, ds);
-    emit_balance(sink, c.seq, c.time_us, t.code, cs);
+    emit_movement(sink, kind, c.seq, c.time_us, t.code, c.id, ds, cs, t.amount);
     reply.amount = t.amount;
     return Result::ok;
   }
@@ -607,9 +612,7 @@ struct Ledger::State {
         kind = EffectKind::grant_cancelled;
         break;
     }
-    emit_transfer(sink, kind, c.seq, c.time_us, code, pid, ds, cs, amount);
-    emit_balance(sink, c.seq, c.time_us, code, ds);
-    emit_balance(sink, c.seq, c.time_us, code, cs);
+    emit_movement(sink, kind, c.seq, c.time_us, code, pid, ds, cs, amount);
     return Result::ok;
   }
 
@@ -662,9 +665,7 @@ struct Ledger::State {
         kind = EffectKind::grant_matured;
       }
       const uint32_t ds = p.debit_slot, cs = p.credit_slot;
-      emit_transfer(sink, kind, c.seq, c.time_us, p.code, p.id, ds, cs, p.amount);
-      emit_balance(sink, c.seq, c.time_us, p.code, ds);
-      emit_balance(sink, c.seq, c.time_us, p.code, cs);
+      emit_movement(sink, kind, c.seq, c.time_us, p.code, p.id, ds, cs, p.amount);
       const PendingTransfer settled_copy = p;
       pending_remove(index);
       settled++;
@@ -739,8 +740,11 @@ struct Ledger::State {
     }
   }
 
+  static bool header_valid(const Command& c) {
+    return (c.flags & ~command_flags_known) == 0 && c.reserved == 0;
+  }
   Result execute(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink) {
-    if (c.flags & ~command_flags_known || c.reserved != 0) return Result::invalid_request;
+    if (!header_valid(c)) return Result::invalid_request;
     switch (c.kind) {
       case CommandKind::create_account:
         return create_account(c, sink);
@@ -773,15 +777,23 @@ struct Ledger::State {
 
   // One command, outside or inside a chain. Sets reply; returns whether the
   // command counts as a success for a linked chain.
+  //
+  // kLoneTransfer: the caller knows that `c` is a transfer with no flags (so not
+  // in a chain) — the batch path's common case. The same code, with the
+  // dispatch on kind and the chain bookkeeping compiled out.
   bool apply_one(const Command& c, Reply& reply, EffectSink& sink, uint32_t chain_pos) {
     return apply_one(c, key_hashes(c), reply, sink, chain_pos);
   }
+  template <bool kLoneTransfer = false>
   bool apply_one(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink,
                  uint32_t chain_pos) {
+    if constexpr (kLoneTransfer) COFFER_ASSERT(c.kind == CommandKind::transfer && c.flags == 0);
+    const bool in_chain = !kLoneTransfer && chain_active;
     advance_clock(c);
     reply = Reply{};
     ChainMember member{0, false};
-    if (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account || is_read(c.kind)) {
+    if (!kLoneTransfer &&
+        (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account || is_read(c.kind))) {
       if (chain_active || c.flags != 0 || c.reserved != 0) {
         reply.result = Result::invalid_request;
       } else if (c.kind == CommandKind::tick) {
@@ -808,7 +820,7 @@ struct Ledger::State {
           }
           if (is_domain(c.kind)) domain->replay_reply(c, reply);
         }
-      } else if (chain_active && in_chain_before(c.id, chain_pos)) {
+      } else if (in_chain && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
       } else if (uint32_t pi =
                      pending_count == 0 ? KeyIndex::none : find_pending(c.id, hash32(h.id));
@@ -819,16 +831,21 @@ struct Ledger::State {
         if (same) reply.flags = reply_flag_replayed;
       } else {
         current_fingerprint = fp;
-        reply.result = execute(c, h, reply, sink);
+        if constexpr (kLoneTransfer) {
+          reply.result = header_valid(c) ? transfer(c, h, reply, sink) : Result::invalid_request;
+        } else {
+          reply.result = execute(c, h, reply, sink);
+        }
         member = ChainMember{fp, true};
-        if (!chain_active) {
-          const uint8_t detail =
-              is_domain(c.kind) && reply.result != Result::ok ? reply_data(reply).detail : 0;
+        if (!in_chain) {
+          const uint8_t detail = !kLoneTransfer && is_domain(c.kind) && reply.result != Result::ok
+                                     ? reply_data(reply).detail
+                                     : 0;
           record_id(c.id, fp, reply.result, detail, h.id);
         }
       }
     }
-    if (chain_active) chain[chain_pos] = member;
+    if (in_chain) chain[chain_pos] = member;
     return reply.result == Result::ok;
   }
 
@@ -850,10 +867,8 @@ struct Ledger::State {
   static uint64_t fingerprint_of(const Command& c) {
     // Content only: kind, flags and reserved (first 8 bytes) and the body.
     static_assert(8 + command_body_size == 12 * 8);
-    uint64_t words[12];
-    std::memcpy(words, &c, 8);
-    std::memcpy(words + 1, &c.body, command_body_size);
-    return detail::fingerprint_words(words);
+    return detail::fingerprint_command(reinterpret_cast<const unsigned char*>(&c),
+                                       offsetof(Command, body));
   }
 
   // A whole chain [first, first + n), n >= 1, terminated (last not linked).
@@ -962,22 +977,40 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
   // hashed then.
   KeyHashes hashes[hash_ring_size];
   size_t hashed = 0;
+  // The last command hashed that has later prefetch stages (a transfer has
+  // none), +1; 0 = none. While it is <= i + 1, the later stages have nothing to do.
+  size_t staged_end = 0;
   size_t i = 0;
   while (i < n) {
     // Overlap the cache misses of later commands with the work on this one:
     // index buckets first, then (once those are likely cached) the records.
-    for (const size_t last = std::min(n - 1, i + prefetch_distance); hashed <= last; hashed++)
-      s.prefetch_buckets(commands[hashed], hashes[hashed % hash_ring_size]);
-    if (i + prefetch_distance / 2 < n) {
-      const size_t k = i + prefetch_distance / 2;
-      s.prefetch_records(commands[k], hashes[k % hash_ring_size]);
+    for (const size_t last = std::min(n - 1, i + prefetch_distance); hashed <= last; hashed++) {
+      const Command& ahead = commands[hashed];
+      s.prefetch_buckets(ahead, hashes[hashed % hash_ring_size]);
+      if (ahead.kind != CommandKind::transfer) staged_end = hashed + 1;
     }
-    if (i + prefetch_distance / 4 < n) {
-      const Command& ahead = commands[i + prefetch_distance / 4];
-      if (State::is_domain(ahead.kind) || State::is_read(ahead.kind)) s.domain->prefetch(ahead, 2);
+    if (staged_end > i + 1) {
+      if (i + prefetch_distance / 2 < n) {
+        const size_t k = i + prefetch_distance / 2;
+        s.prefetch_records(commands[k], hashes[k % hash_ring_size]);
+      }
+      if (i + prefetch_distance / 4 < n) {
+        const Command& ahead = commands[i + prefetch_distance / 4];
+        if (State::is_domain(ahead.kind) || State::is_read(ahead.kind)) {
+          s.domain->prefetch(ahead, 2);
+        }
+      }
+      if (i + 1 < n && State::is_domain(commands[i + 1].kind)) {
+        s.domain->prefetch(commands[i + 1], 3);
+      }
     }
-    if (i + 1 < n && State::is_domain(commands[i + 1].kind)) s.domain->prefetch(commands[i + 1], 3);
     const Command& c = commands[i];
+    if (c.kind == CommandKind::transfer && c.flags == 0) {
+      if (sink.room() < effects_per_transfer_max) break;
+      s.apply_one<true>(c, hashes[i % hash_ring_size], replies[i], sink, 0);
+      i++;
+      continue;
+    }
     if (!(c.flags & command_flag_linked)) {
       if (sink.room() < effects_max(c)) break;
       s.apply_one(c, hashes[i % hash_ring_size], replies[i], sink, 0);
@@ -1179,9 +1212,7 @@ Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t
     kind = mode == TransferMode::hold ? EffectKind::hold_created : EffectKind::grant_created;
     s_.pending_create(p);
   }
-  s_.emit_transfer(sink, kind, c.seq, c.time_us, code, id, ds, cs, amount);
-  s_.emit_balance(sink, c.seq, c.time_us, code, ds);
-  s_.emit_balance(sink, c.seq, c.time_us, code, cs);
+  s_.emit_movement(sink, kind, c.seq, c.time_us, code, id, ds, cs, amount);
   return Result::ok;
 }
 
@@ -1205,10 +1236,8 @@ Result Engine::post(const Command& c, const Id128& pending_id, int64_t amount, E
   d.debits_posted += amount;
   cr.credits_posted += amount;
   s_.pending_remove(index);
-  s_.emit_transfer(sink, EffectKind::hold_posted, c.seq, c.time_us, code, pending_id, ds, cs,
+  s_.emit_movement(sink, EffectKind::hold_posted, c.seq, c.time_us, code, pending_id, ds, cs,
                    amount);
-  s_.emit_balance(sink, c.seq, c.time_us, code, ds);
-  s_.emit_balance(sink, c.seq, c.time_us, code, cs);
   return Result::ok;
 }
 
@@ -1226,9 +1255,7 @@ Result Engine::release(const Command& c, const Id128& pending_id, EffectSink& si
   s_.accounts[ds].debits_pending -= held;
   s_.accounts[cs].credits_pending -= held;
   s_.pending_remove(index);
-  s_.emit_transfer(sink, kind, c.seq, c.time_us, code, pending_id, ds, cs, held);
-  s_.emit_balance(sink, c.seq, c.time_us, code, ds);
-  s_.emit_balance(sink, c.seq, c.time_us, code, cs);
+  s_.emit_movement(sink, kind, c.seq, c.time_us, code, pending_id, ds, cs, held);
   return Result::ok;
 }
 
@@ -1246,10 +1273,8 @@ Result Engine::shrink(const Command& c, const Id128& pending_id, int64_t amount,
   s_.accounts[ds].debits_pending -= amount;
   s_.accounts[cs].credits_pending -= amount;
   p.amount -= amount;
-  s_.emit_transfer(sink, EffectKind::grant_shrunk, c.seq, c.time_us, p.code, pending_id, ds, cs,
+  s_.emit_movement(sink, EffectKind::grant_shrunk, c.seq, c.time_us, p.code, pending_id, ds, cs,
                    amount);
-  s_.emit_balance(sink, c.seq, c.time_us, p.code, ds);
-  s_.emit_balance(sink, c.seq, c.time_us, p.code, cs);
   return Result::ok;
 }
 
