@@ -516,7 +516,7 @@ void Domain::on_settled(const PendingTransfer& p, const Command& c, EffectSink& 
   }
 }
 
-void Domain::prefetch(const Command& c, int stage) const {
+void Domain::prefetch(const Command& c, int stage, uint64_t id_hash) const {
   uint64_t member_id = 0;
   const IdTable<Payment>* by_payment = nullptr;
   Id128 payment_id{};
@@ -531,17 +531,17 @@ void Domain::prefetch(const Command& c, int stage) const {
     case CommandKind::payment_void:
       by_payment = &payments_;
       payment_id = c.body.payment_op.payment_id;
-      if (stage == 0) refunds_.prefetch_bucket(c.id);
+      if (stage == 0) refunds_.prefetch_bucket_of(id_hash);
       break;
     case CommandKind::member_credit:
     case CommandKind::member_debit:
     case CommandKind::rebate:
       member_id = c.body.money.member_id;
-      if (stage == 0) simple_.prefetch_bucket(c.id);
+      if (stage == 0) simple_.prefetch_bucket_of(id_hash);
       break;
     case CommandKind::recharge_create:
       member_id = c.body.recharge.member_id;
-      if (stage == 0) recharges_.prefetch_bucket(c.id);
+      if (stage == 0) recharges_.prefetch_bucket_of(id_hash);
       break;
     case CommandKind::recharge_confirm:
       if (stage == 0) recharges_.prefetch_bucket(c.body.recharge_confirm.recharge_id);
@@ -562,7 +562,11 @@ void Domain::prefetch(const Command& c, int stage) const {
   }
   if (stage == 0) {
     if (member_id != 0) member_index_.prefetch(h32(hash_u64(member_id)));
-    if (by_payment) by_payment->prefetch_bucket(payment_id);
+    if (c.kind == CommandKind::payment_create) {
+      payments_.prefetch_bucket_of(id_hash);
+    } else if (by_payment) {
+      by_payment->prefetch_bucket(payment_id);
+    }
   } else if (stage == 1) {
     if (member_id != 0) {
       // The home bucket's guess, not a full lookup: that would compare the

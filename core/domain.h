@@ -287,13 +287,16 @@ class IdTable {
     count_ = 0;
     index_.init(capacity);
   }
-  uint32_t find(const Id128& id) const {
-    return index_.find(static_cast<uint32_t>(hash_id(id)),
+  // id_hash: hash_id(id), when the caller has it (the ledger hashed the command's id).
+  uint32_t find(const Id128& id) const { return find(id, hash_id(id)); }
+  uint32_t find(const Id128& id, uint64_t id_hash) const {
+    return index_.find(static_cast<uint32_t>(id_hash),
                        [&](uint32_t i) { return items_[i].id == id; });
   }
   bool full() const { return count_ == capacity_; }
   // REQUIRES: !full(), id absent.
-  uint32_t insert(const T& t) {
+  uint32_t insert(const T& t) { return insert(t, hash_id(t.id)); }
+  uint32_t insert(const T& t, uint64_t id_hash) {
     COFFER_ASSERT(count_ < capacity_);
     // Records are appended: fetch the lines of a later one now, so that its
     // write does not wait for them (the hardware prefetcher does not follow
@@ -305,15 +308,16 @@ class IdTable {
       detail::prefetch(ahead + sizeof(T) - 1);
     }
     items_[count_] = t;
-    index_.insert(static_cast<uint32_t>(hash_id(t.id)), count_);
+    index_.insert(static_cast<uint32_t>(id_hash), count_);
     return count_++;
   }
   T& operator[](uint32_t i) { return items_[i]; }
   const T& operator[](uint32_t i) const { return items_[i]; }
   uint32_t count() const { return count_; }
   uint32_t capacity() const { return capacity_; }
-  void prefetch_bucket(const Id128& id) const {
-    index_.prefetch(static_cast<uint32_t>(hash_id(id)));
+  void prefetch_bucket(const Id128& id) const { prefetch_bucket_of(hash_id(id)); }
+  void prefetch_bucket_of(uint64_t id_hash) const {
+    index_.prefetch(static_cast<uint32_t>(id_hash));
   }
   void prefetch_record(const Id128& id) const {
     const uint32_t i = index_.guess(static_cast<uint32_t>(hash_id(id)));
@@ -354,8 +358,8 @@ class Domain {
 
   // Batch-path hints (no effect on results): stage 0 index buckets, 1 records,
   // 2 the accounts behind them (or, for commands on an existing payment or
-  // recharge, its member), 3 those commands' accounts.
-  void prefetch(const Command& c, int stage) const;
+  // recharge, its member), 3 those commands' accounts. id_hash: hash_id(c.id).
+  void prefetch(const Command& c, int stage, uint64_t id_hash) const;
   void prefetch_record_accounts(const Command& c, bool accounts) const;
 
   uint64_t hash() const;
@@ -436,6 +440,13 @@ class Domain {
   // Looks a record up by the command id: ok (absent), replayed, or ID_REUSED.
   template <class T>
   Result check_record_id(const IdTable<T>& table, const Command& c, uint32_t* index) const;
+  // Inserts the record command c creates (its id is c's), indexed by the
+  // ledger's hash of that id.
+  template <class T>
+  uint32_t insert_record(IdTable<T>& table, const Command& c, const T& t) {
+    COFFER_ASSERT(t.id == c.id);
+    return table.insert(t, engine_.id_hash());
+  }
 
   // ---- families ----
   Result config_set(const Command& c);
@@ -500,7 +511,7 @@ class Domain {
 
 template <class T>
 Result Domain::check_record_id(const IdTable<T>& table, const Command& c, uint32_t* index) const {
-  *index = table.find(c.id);
+  *index = table.find(c.id, engine_.id_hash());
   if (*index == none) return Result::ok;
   return table[*index].fingerprint == engine_.fingerprint() ? Result::ok : Result::id_reused;
 }

@@ -676,6 +676,7 @@ struct Ledger::State {
   }
 
   uint64_t current_fingerprint = 0;
+  uint64_t current_id_hash = 0;  // hash_id() of that command's id
 
   Result load_image(ImageReader& in);
 
@@ -719,7 +720,7 @@ struct Ledger::State {
   // Batch path hints (no effect on results).
   // Computes the command's hashes into `h` and prefetches the index buckets.
   void prefetch_buckets(const Command& c, KeyHashes& h) const {
-    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 0);
+    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 0, h.id);
     h = key_hashes(c);
     id_index.prefetch(h.id);
     // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
@@ -733,7 +734,7 @@ struct Ledger::State {
     }
   }
   void prefetch_records(const Command& c, const KeyHashes& h) const {
-    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 1);
+    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 1, h.id);
     if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
       const uint32_t i = pending_index.guess(h.pending);
       if (i != KeyIndex::none) detail::prefetch(&pending[i]);
@@ -831,6 +832,7 @@ struct Ledger::State {
         if (same) reply.flags = reply_flag_replayed;
       } else {
         current_fingerprint = fp;
+        current_id_hash = h.id;
         if constexpr (kLoneTransfer) {
           reply.result = header_valid(c) ? transfer(c, h, reply, sink) : Result::invalid_request;
         } else {
@@ -997,11 +999,11 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
       if (i + prefetch_distance / 4 < n) {
         const Command& ahead = commands[i + prefetch_distance / 4];
         if (State::is_domain(ahead.kind) || State::is_read(ahead.kind)) {
-          s.domain->prefetch(ahead, 2);
+          s.domain->prefetch(ahead, 2, hashes[(i + prefetch_distance / 4) % hash_ring_size].id);
         }
       }
       if (i + 1 < n && State::is_domain(commands[i + 1].kind)) {
-        s.domain->prefetch(commands[i + 1], 3);
+        s.domain->prefetch(commands[i + 1], 3, hashes[(i + 1) % hash_ring_size].id);
       }
     }
     const Command& c = commands[i];
@@ -1142,6 +1144,9 @@ uint32_t Engine::domain_pending_count() const {
 }
 uint64_t Engine::fingerprint() const {
   return s_.current_fingerprint;
+}
+uint64_t Engine::id_hash() const {
+  return s_.current_id_hash;
 }
 uint32_t Engine::account_count() const {
   return s_.accounts.count();

@@ -148,7 +148,7 @@ Result Domain::money(const Command& c, Reply& reply, EffectSink& sink) {
   s.time_us = c.time_us;
   s.kind = static_cast<uint16_t>(c.kind);
   s.asset = b.asset;
-  simple_.insert(s);
+  insert_record(simple_, c, s);
   simple_reply(s, reply);
   return Result::ok;
 }
@@ -196,7 +196,7 @@ Result Domain::gift(const Command& c, Reply& reply, EffectSink& sink) {
   s.time_us = c.time_us;
   s.kind = static_cast<uint16_t>(c.kind);
   s.asset = asset_wallet;
-  simple_.insert(s);
+  insert_record(simple_, c, s);
   simple_reply(s, reply);
   return Result::ok;
 }

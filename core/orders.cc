@@ -121,7 +121,7 @@ Result Domain::order_complete(const Command& c, Reply& reply, EffectSink& sink) 
   }
   m.group_id = best->group_id;
   o.group_after = m.group_id;
-  const uint32_t index = orders_.insert(o);
+  const uint32_t index = insert_record(orders_, c, o);
   if (pi != none) payments_[pi].order = index;
   order_reply(orders_[index], reply);
   return Result::ok;

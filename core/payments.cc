@@ -147,7 +147,7 @@ Result Domain::payment_create(const Command& c, Reply& reply, EffectSink& sink) 
     settle(Settle::payment, b.merchant_id, b.store_id, c.time_us, b.amount);
   }
   // The reply from the local copy: reading the new record back waits for its lines.
-  payments_.insert(p);
+  insert_record(payments_, c, p);
   payment_reply(p, c.time_us, reply);
   return Result::ok;
 }
@@ -330,7 +330,7 @@ Result Domain::payment_refund(const Command& c, Reply& reply, EffectSink& sink) 
   rf.amount = b.amount;
   for (uint32_t k = 0; k < 4; k++)
     rf.parts[k] = back[k];
-  refunds_.insert(rf);
+  insert_record(refunds_, c, rf);
   refund_reply(rf, reply);
   return Result::ok;
 }

@@ -84,7 +84,7 @@ Result Domain::recharge_create(const Command& c, Reply& reply) {
     r.payee_index = static_cast<uint16_t>(method->next_payee % method->payee_count);
     method->next_payee++;
   }
-  recharges_.insert(r);
+  insert_record(recharges_, c, r);
   recharge_reply(r, c.time_us, reply);
   return Result::ok;
 }

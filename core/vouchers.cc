@@ -119,7 +119,7 @@ Result Domain::batch_create(const Command& c, Reply& reply) {
   n.quantity = b.quantity;
   n.kind = b.kind;
   n.state = batch_building;
-  batch_reply(batches_[batches_.insert(n)], c.time_us, reply);
+  batch_reply(batches_[insert_record(batches_, c, n)], c.time_us, reply);
   return Result::ok;
 }
 

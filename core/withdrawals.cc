@@ -73,7 +73,7 @@ Result Domain::withdrawal_create(const Command& c, Reply& reply, EffectSink& sin
   w.created_us = c.time_us;
   w.member = mi;
   w.state = withdrawal_pending;
-  withdrawal_reply(withdrawals_[withdrawals_.insert(w)], reply);
+  withdrawal_reply(withdrawals_[insert_record(withdrawals_, c, w)], reply);
   return Result::ok;
 }
 
