@@ -516,107 +516,111 @@ void Domain::on_settled(const PendingTransfer& p, const Command& c, EffectSink& 
   }
 }
 
-void Domain::prefetch(const Command& c, int stage, uint64_t id_hash) const {
-  uint64_t member_id = 0;
-  const IdTable<Payment>* by_payment = nullptr;
-  Id128 payment_id{};
+void Domain::plan_prefetch(const Command& c, uint64_t id_hash, PrefetchPlan& plan) const {
+  plan = PrefetchPlan{};
+  auto record = [&](PrefetchRecord kind, const Id128& id) {
+    plan.record = kind;
+    plan.record_id = id;
+    plan.record_hash = hash_id(id);
+  };
   switch (c.kind) {
     case CommandKind::payment_create:
-      member_id = c.body.payment.member_id;
-      by_payment = &payments_;
-      payment_id = c.id;
+      plan.member_id = c.body.payment.member_id;
+      plan.points = c.body.payment.points != 0;
+      payments_.prefetch_bucket_of(id_hash);
       break;
     case CommandKind::payment_refund:
     case CommandKind::payment_capture:
     case CommandKind::payment_void:
-      by_payment = &payments_;
-      payment_id = c.body.payment_op.payment_id;
-      if (stage == 0) refunds_.prefetch_bucket_of(id_hash);
+      refunds_.prefetch_bucket_of(id_hash);
+      record(PrefetchRecord::payment, c.body.payment_op.payment_id);
+      payments_.prefetch_bucket_of(plan.record_hash);
       break;
     case CommandKind::member_credit:
     case CommandKind::member_debit:
     case CommandKind::rebate:
-      member_id = c.body.money.member_id;
-      if (stage == 0) simple_.prefetch_bucket_of(id_hash);
+      plan.member_id = c.body.money.member_id;
+      simple_.prefetch_bucket_of(id_hash);
       break;
     case CommandKind::recharge_create:
-      member_id = c.body.recharge.member_id;
-      if (stage == 0) recharges_.prefetch_bucket_of(id_hash);
+      plan.member_id = c.body.recharge.member_id;
+      recharges_.prefetch_bucket_of(id_hash);
       break;
     case CommandKind::recharge_confirm:
-      if (stage == 0) recharges_.prefetch_bucket(c.body.recharge_confirm.recharge_id);
-      if (stage == 1) recharges_.prefetch_record(c.body.recharge_confirm.recharge_id);
+      record(PrefetchRecord::recharge, c.body.recharge_confirm.recharge_id);
+      recharges_.prefetch_bucket_of(plan.record_hash);
       break;
     case CommandKind::voucher_redeem:
     case CommandKind::voucher_redeem_to_wallet:
-      member_id = c.body.redeem.member_id;
-      if (stage == 0) vouchers_.prefetch_bucket(c.body.redeem.code);
-      if (stage == 1) vouchers_.prefetch_record(c.body.redeem.code);
+      plan.member_id = c.body.redeem.member_id;
+      record(PrefetchRecord::voucher, c.body.redeem.code);
+      vouchers_.prefetch_bucket_of(plan.record_hash);
       break;
     case CommandKind::balance_get:
+      plan.points = true;
+      plan.member_id = c.body.read.key;
+      break;
     case CommandKind::member_get:
-      member_id = c.body.read.key;
+      plan.member_id = c.body.read.key;
       break;
     default:
       return;
   }
-  if (stage == 0) {
-    if (member_id != 0) member_index_.prefetch(h32(hash_u64(member_id)));
-    if (c.kind == CommandKind::payment_create) {
-      payments_.prefetch_bucket_of(id_hash);
-    } else if (by_payment) {
-      by_payment->prefetch_bucket(payment_id);
-    }
-  } else if (stage == 1) {
-    if (member_id != 0) {
-      // The home bucket's guess, not a full lookup: that would compare the
-      // member record, the very line this prefetches, and stall on it here.
-      const uint32_t i = member_index_.guess(h32(hash_u64(member_id)));
-      if (i != none) detail::prefetch(&members_[i]);
-    }
-    if (by_payment && c.kind != CommandKind::payment_create)
-      by_payment->prefetch_record(payment_id);
-  } else if (stage == 3) {
-    prefetch_record_accounts(c, true);
-  } else if (member_id == 0) {
-    prefetch_record_accounts(c, false);
-  } else {
-    const uint32_t i = find_member(member_id);
-    if (i != none) {
-      detail::prefetch(&engine_.account(members_[i].wallet_slot));
-      if (c.kind == CommandKind::balance_get ||
-          (c.kind == CommandKind::payment_create && c.body.payment.points != 0)) {
-        detail::prefetch(&engine_.account(members_[i].points_slot));
-      }
-    }
+  if (plan.member_id != 0) {
+    plan.member_hash = h32(hash_u64(plan.member_id));
+    member_index_.prefetch(plan.member_hash);
   }
 }
 
-// Refunds, captures, voids and recharge confirmations reach the member through
-// their record: stage 2 prefetches the member (the record was prefetched at
-// stage 1), stage 3 the member's accounts.
-void Domain::prefetch_record_accounts(const Command& c, bool accounts) const {
+void Domain::prefetch(const PrefetchPlan& plan, int stage) const {
+  if (stage == 1) {
+    if (plan.member_id != 0) {
+      // The home bucket's guess, not a full lookup: that would compare the
+      // member record, the very line this prefetches, and stall on it here.
+      const uint32_t i = member_index_.guess(plan.member_hash);
+      if (i != none) detail::prefetch(&members_[i]);
+    }
+    switch (plan.record) {
+      case PrefetchRecord::payment:
+        payments_.prefetch_record_of(plan.record_hash);
+        break;
+      case PrefetchRecord::recharge:
+        recharges_.prefetch_record_of(plan.record_hash);
+        break;
+      case PrefetchRecord::voucher:
+        vouchers_.prefetch_record_of(plan.record_hash);
+        break;
+      case PrefetchRecord::none:
+        break;
+    }
+    return;
+  }
+  if (plan.member_id != 0) {
+    if (stage != 2) return;
+    const uint32_t i = member_index_.find(
+        plan.member_hash, [&](uint32_t k) { return members_[k].member_id == plan.member_id; });
+    if (i != none) {
+      detail::prefetch(&engine_.account(members_[i].wallet_slot));
+      if (plan.points) detail::prefetch(&engine_.account(members_[i].points_slot));
+    }
+    return;
+  }
+  // Refunds, captures, voids and recharge confirmations reach the member
+  // through their record (fetched at stage 1): stage 2 the member, 3 its accounts.
   uint32_t member = none;
   bool points = false;
-  switch (c.kind) {
-    case CommandKind::payment_refund:
-    case CommandKind::payment_capture:
-    case CommandKind::payment_void:
-      if (const uint32_t i = payments_.guess(c.body.payment_op.payment_id); i != none) {
-        member = payments_[i].member;
-        points = payments_[i].parts[leg_points] != 0;
-      }
-      break;
-    case CommandKind::recharge_confirm:
-      if (const uint32_t i = recharges_.guess(c.body.recharge_confirm.recharge_id); i != none) {
-        member = recharges_[i].member;
-      }
-      break;
-    default:
-      return;
+  if (plan.record == PrefetchRecord::payment) {
+    if (const uint32_t i = payments_.guess(plan.record_id, plan.record_hash); i != none) {
+      member = payments_[i].member;
+      points = payments_[i].parts[leg_points] != 0;
+    }
+  } else if (plan.record == PrefetchRecord::recharge) {
+    if (const uint32_t i = recharges_.guess(plan.record_id, plan.record_hash); i != none) {
+      member = recharges_[i].member;
+    }
   }
   if (member == none || member >= member_count_) return;
-  if (!accounts) {
+  if (stage == 2) {
     detail::prefetch(&members_[member]);
     return;
   }

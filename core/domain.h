@@ -319,14 +319,14 @@ class IdTable {
   void prefetch_bucket_of(uint64_t id_hash) const {
     index_.prefetch(static_cast<uint32_t>(id_hash));
   }
-  void prefetch_record(const Id128& id) const {
-    const uint32_t i = index_.guess(static_cast<uint32_t>(hash_id(id)));
+  void prefetch_record_of(uint64_t id_hash) const {
+    const uint32_t i = index_.guess(static_cast<uint32_t>(id_hash));
     if (i != KeyIndex::none) detail::prefetch(&items_[i]);
   }
   // The record in the id's home bucket if it is this id's, else none: a hint
   // for the batch path that costs no probing.
-  uint32_t guess(const Id128& id) const {
-    const uint32_t i = index_.guess(static_cast<uint32_t>(hash_id(id)));
+  uint32_t guess(const Id128& id, uint64_t id_hash) const {
+    const uint32_t i = index_.guess(static_cast<uint32_t>(id_hash));
     return i != KeyIndex::none && items_[i].id == id ? i : KeyIndex::none;
   }
   const T* data() const { return items_.get(); }
@@ -336,6 +336,21 @@ class IdTable {
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
   KeyIndex index_;
+};
+
+// What the batch path's later prefetch stages fetch for one domain or read
+// command, worked out once at stage 0 (the stages then only follow it, with no
+// dispatch on the command or hashing of its keys again). A hint: no result
+// depends on it.
+enum class PrefetchRecord : uint8_t { none, payment, recharge, voucher };
+struct PrefetchPlan {
+  uint64_t member_id = 0;    // the member the command names (0: none)
+  Id128 record_id{};         // the existing record it addresses (record != none)
+  uint64_t record_hash = 0;  // hash_id(record_id)
+  uint32_t member_hash = 0;  // the member index's hash of member_id
+  PrefetchRecord record = PrefetchRecord::none;
+  bool points = false;  // the member's points account is read too
+  bool active() const { return member_id != 0 || record != PrefetchRecord::none; }
 };
 
 class Domain {
@@ -356,11 +371,13 @@ class Domain {
   // The engine settled (expired / matured) a domain-owned hold or grant.
   void on_settled(const PendingTransfer& p, const Command& c, EffectSink& sink);
 
-  // Batch-path hints (no effect on results): stage 0 index buckets, 1 records,
-  // 2 the accounts behind them (or, for commands on an existing payment or
-  // recharge, its member), 3 those commands' accounts. id_hash: hash_id(c.id).
-  void prefetch(const Command& c, int stage, uint64_t id_hash) const;
-  void prefetch_record_accounts(const Command& c, bool accounts) const;
+  // Batch-path hints (no effect on results). Stage 0, plan_prefetch: the
+  // index buckets, and the plan for the rest (id_hash: hash_id(c.id)); then
+  // prefetch(plan, stage): 1 the records, 2 the member's accounts (or, for a
+  // command on an existing payment or recharge, its member), 3 that member's
+  // accounts.
+  void plan_prefetch(const Command& c, uint64_t id_hash, PrefetchPlan& plan) const;
+  void prefetch(const PrefetchPlan& plan, int stage) const;
 
   uint64_t hash() const;
   // Members and merchants as the state hash and images hold them: account

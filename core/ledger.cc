@@ -47,6 +47,10 @@ struct KeyHashes {
   uint32_t debit = 0;  // transfer: the accounts
   uint32_t credit = 0;
   uint32_t pending = 0;  // post/void/shrink/cancel: the pending transfer's id
+  // Domain and read commands: the batch path holds a prefetch plan for the
+  // later stages beside these hashes (in a ring of its own, so that the other
+  // commands do not pay for clearing one).
+  bool planned = false;
 };
 
 // Timer heap entry, ordered by (due_us, seq).
@@ -719,9 +723,12 @@ struct Ledger::State {
 
   // Batch path hints (no effect on results).
   // Computes the command's hashes into `h` and prefetches the index buckets.
-  void prefetch_buckets(const Command& c, KeyHashes& h) const {
-    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 0, h.id);
+  void prefetch_buckets(const Command& c, KeyHashes& h, detail::PrefetchPlan& plan) const {
     h = key_hashes(c);
+    if (is_domain(c.kind) || is_read(c.kind)) {
+      h.planned = true;
+      domain->plan_prefetch(c, h.id, plan);
+    }
     id_index.prefetch(h.id);
     // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
     // (The FIFO ring itself is read sequentially: the hardware prefetches it.)
@@ -733,8 +740,9 @@ struct Ledger::State {
       pending_index.prefetch(h.pending);
     }
   }
-  void prefetch_records(const Command& c, const KeyHashes& h) const {
-    if (is_domain(c.kind) || is_read(c.kind)) domain->prefetch(c, 1, h.id);
+  void prefetch_records(const Command& c, const KeyHashes& h,
+                        const detail::PrefetchPlan& plan) const {
+    if (h.planned && plan.active()) domain->prefetch(plan, 1);
     if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
       const uint32_t i = pending_index.guess(h.pending);
       if (i != KeyIndex::none) detail::prefetch(&pending[i]);
@@ -978,6 +986,7 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
   // A linked chain moves i by its length: the commands it skipped over are
   // hashed then.
   KeyHashes hashes[hash_ring_size];
+  detail::PrefetchPlan plans[hash_ring_size];  // valid where hashes[k].planned
   size_t hashed = 0;
   // The last command hashed that has later prefetch stages (a transfer has
   // none), +1; 0 = none. While it is <= i + 1, the later stages have nothing to do.
@@ -988,22 +997,23 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
     // index buckets first, then (once those are likely cached) the records.
     for (const size_t last = std::min(n - 1, i + prefetch_distance); hashed <= last; hashed++) {
       const Command& ahead = commands[hashed];
-      s.prefetch_buckets(ahead, hashes[hashed % hash_ring_size]);
+      s.prefetch_buckets(ahead, hashes[hashed % hash_ring_size], plans[hashed % hash_ring_size]);
       if (ahead.kind != CommandKind::transfer) staged_end = hashed + 1;
     }
     if (staged_end > i + 1) {
       if (i + prefetch_distance / 2 < n) {
         const size_t k = i + prefetch_distance / 2;
-        s.prefetch_records(commands[k], hashes[k % hash_ring_size]);
+        s.prefetch_records(commands[k], hashes[k % hash_ring_size], plans[k % hash_ring_size]);
       }
       if (i + prefetch_distance / 4 < n) {
-        const Command& ahead = commands[i + prefetch_distance / 4];
-        if (State::is_domain(ahead.kind) || State::is_read(ahead.kind)) {
-          s.domain->prefetch(ahead, 2, hashes[(i + prefetch_distance / 4) % hash_ring_size].id);
-        }
+        const size_t k = (i + prefetch_distance / 4) % hash_ring_size;
+        if (hashes[k].planned && plans[k].active()) s.domain->prefetch(plans[k], 2);
       }
-      if (i + 1 < n && State::is_domain(commands[i + 1].kind)) {
-        s.domain->prefetch(commands[i + 1], 3, hashes[(i + 1) % hash_ring_size].id);
+      if (i + 1 < n) {
+        const size_t k = (i + 1) % hash_ring_size;
+        if (hashes[k].planned && plans[k].record != detail::PrefetchRecord::none) {
+          s.domain->prefetch(plans[k], 3);
+        }
       }
     }
     const Command& c = commands[i];
