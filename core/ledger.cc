@@ -489,56 +489,77 @@ struct Ledger::State {
     if (ds == slot_none) return Result::debit_account_not_found;
     const uint32_t cs = find_account(t.credit_account_id, h.credit);
     if (cs == slot_none) return Result::credit_account_not_found;
-    Account& d = accounts[ds];
-    Account& cr = accounts[cs];
+    const Account& d = accounts[ds];
+    const Account& cr = accounts[cs];
     if (d.asset != t.asset || cr.asset != t.asset) return Result::asset_mismatch;
-    if ((d.flags | cr.flags) & account_flag_frozen) return Result::account_frozen;
-    if (!side_fits(d.debits_posted, d.debits_pending, t.amount) ||
-        !side_fits(cr.credits_posted, cr.credits_pending, t.amount)) {
-      return Result::overflow;
+    if (const Result r = movement_allowed(d, cr, t.amount, t.mode); r != Result::ok) return r;
+    uint64_t due_us = 0;
+    if (t.mode == TransferMode::hold) {
+      const uint64_t timeout_us = uint64_t{t.timeout_s} * 1000000;
+      due_us = t.timeout_s == 0                      ? 0
+               : c.time_us > UINT64_MAX - timeout_us ? UINT64_MAX
+                                                     : c.time_us + timeout_us;
+    } else if (t.mode == TransferMode::grant) {
+      due_us = t.matures_at_us;
     }
-    if ((d.flags & account_flag_no_negative) && d.available() < t.amount) {
-      return Result::insufficient_funds;
-    }
-    if (t.mode != TransferMode::single_phase && pending_count == config.pending_capacity) {
-      return Result::capacity_exhausted;
-    }
-
-    save_account(ds);
-    save_account(cs);
-    EffectKind kind;
-    if (t.mode == TransferMode::single_phase) {
-      d.debits_posted += t.amount;
-      cr.credits_posted += t.amount;
-      kind = EffectKind::transfer_posted;
-    } else {
-      d.debits_pending += t.amount;
-      cr.credits_pending += t.amount;
-      PendingTransfer p{};
-      p.id = c.id;
-      p.debit_slot = ds;
-      p.credit_slot = cs;
-      p.amount = t.amount;
-      p.seq = c.seq;
-      p.code = t.code;
-      if (t.mode == TransferMode::hold) {
-        p.kind = PendingKind::hold;
-        const uint64_t timeout_us = uint64_t{t.timeout_s} * 1000000;
-        p.due_us = t.timeout_s == 0                      ? 0
-                   : c.time_us > UINT64_MAX - timeout_us ? UINT64_MAX
-                                                         : c.time_us + timeout_us;
-        kind = EffectKind::hold_created;
-      } else {
-        p.kind = PendingKind::grant;
-        p.due_us = t.matures_at_us;
-        kind = EffectKind::grant_created;
-      }
-      p.fingerprint = current_fingerprint;
-      pending_create(p);
-    }
-    emit_movement(sink, kind, c.seq, c.time_us, t.code, c.id, ds, cs, t.amount);
+    apply_movement(c, c.id, ds, cs, t.amount, t.mode, due_us, t.code, pending_owner_engine, sink);
     reply.amount = t.amount;
     return Result::ok;
+  }
+
+  // The rules every movement between two accounts obeys, a transfer command's
+  // or the domain's: neither account frozen, both sides within the cap, the
+  // debit side not below zero where it may not go, room for a pending one.
+  // (This and apply_movement are forced inline: out of line, both hot callers
+  // ran ~25 instructions more per movement.)
+  [[gnu::always_inline]] Result movement_allowed(const Account& d, const Account& cr,
+                                                 int64_t amount, TransferMode mode) const {
+    if ((d.flags | cr.flags) & account_flag_frozen) return Result::account_frozen;
+    if (!side_fits(d.debits_posted, d.debits_pending, amount) ||
+        !side_fits(cr.credits_posted, cr.credits_pending, amount)) {
+      return Result::overflow;
+    }
+    if ((d.flags & account_flag_no_negative) && d.available() < amount) {
+      return Result::insufficient_funds;
+    }
+    if (mode != TransferMode::single_phase && pending_count == config.pending_capacity) {
+      return Result::capacity_exhausted;
+    }
+    return Result::ok;
+  }
+
+  // Applies an allowed movement: posted now, or opened as a hold or grant
+  // (due_us: its expiry or maturity) owned by `owner`; emits its effects.
+  [[gnu::always_inline]] void apply_movement(const Command& c, const Id128& id, uint32_t ds,
+                                             uint32_t cs, int64_t amount, TransferMode mode,
+                                             uint64_t due_us, uint16_t code, uint8_t owner,
+                                             EffectSink& sink) {
+    save_account(ds);
+    save_account(cs);
+    Account& d = accounts[ds];
+    Account& cr = accounts[cs];
+    EffectKind kind = EffectKind::transfer_posted;
+    if (mode == TransferMode::single_phase) {
+      d.debits_posted += amount;
+      cr.credits_posted += amount;
+    } else {
+      d.debits_pending += amount;
+      cr.credits_pending += amount;
+      PendingTransfer p{};
+      p.id = id;
+      p.debit_slot = ds;
+      p.credit_slot = cs;
+      p.amount = amount;
+      p.seq = c.seq;
+      p.code = code;
+      p.due_us = due_us;
+      p.owner = owner;
+      p.fingerprint = current_fingerprint;
+      p.kind = mode == TransferMode::hold ? PendingKind::hold : PendingKind::grant;
+      kind = mode == TransferMode::hold ? EffectKind::hold_created : EffectKind::grant_created;
+      pending_create(p);
+    }
+    emit_movement(sink, kind, c.seq, c.time_us, code, id, ds, cs, amount);
   }
 
   Result pending_op(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink) {
@@ -1189,45 +1210,14 @@ Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t
                         TransferMode mode, uint64_t due_us, uint16_t code, EffectSink& sink) {
   COFFER_ASSERT(s_.accounts.valid(ds) && s_.accounts.valid(cs) && ds != cs);
   if (amount <= 0) return Result::invalid_request;
-  Account& d = s_.accounts[ds];
-  Account& cr = s_.accounts[cs];
+  const Account& d = s_.accounts[ds];
+  const Account& cr = s_.accounts[cs];
   if (d.asset != cr.asset) return Result::asset_mismatch;
-  if ((d.flags | cr.flags) & account_flag_frozen) return Result::account_frozen;
-  if (!side_fits(d.debits_posted, d.debits_pending, amount) ||
-      !side_fits(cr.credits_posted, cr.credits_pending, amount)) {
-    return Result::overflow;
+  if (const Result r = s_.movement_allowed(d, cr, amount, mode); r != Result::ok) return r;
+  if (mode != TransferMode::single_phase && s_.find_pending(id) != KeyIndex::none) {
+    return Result::id_reused;
   }
-  if ((d.flags & account_flag_no_negative) && d.available() < amount) {
-    return Result::insufficient_funds;
-  }
-  if (mode != TransferMode::single_phase) {
-    if (s_.pending_count == s_.config.pending_capacity) return Result::capacity_exhausted;
-    if (s_.find_pending(id) != KeyIndex::none) return Result::id_reused;
-  }
-  s_.save_account(ds);
-  s_.save_account(cs);
-  EffectKind kind = EffectKind::transfer_posted;
-  if (mode == TransferMode::single_phase) {
-    d.debits_posted += amount;
-    cr.credits_posted += amount;
-  } else {
-    d.debits_pending += amount;
-    cr.credits_pending += amount;
-    PendingTransfer p{};
-    p.id = id;
-    p.debit_slot = ds;
-    p.credit_slot = cs;
-    p.amount = amount;
-    p.seq = c.seq;
-    p.code = code;
-    p.due_us = due_us;
-    p.owner = pending_owner_domain;
-    p.fingerprint = s_.current_fingerprint;
-    p.kind = mode == TransferMode::hold ? PendingKind::hold : PendingKind::grant;
-    kind = mode == TransferMode::hold ? EffectKind::hold_created : EffectKind::grant_created;
-    s_.pending_create(p);
-  }
-  s_.emit_movement(sink, kind, c.seq, c.time_us, code, id, ds, cs, amount);
+  s_.apply_movement(c, id, ds, cs, amount, mode, due_us, code, pending_owner_domain, sink);
   return Result::ok;
 }
 
