@@ -518,6 +518,8 @@ class Domain {
   static uint32_t settlement_recent_slot(uint64_t merchant_id, uint64_t store_id);
   uint32_t find_settlement(uint64_t merchant_id, uint64_t store_id, uint64_t day,
                            Id128* free_key) const;
+  [[gnu::noinline]] uint32_t find_settlement_by_key(uint64_t merchant_id, uint64_t store_id,
+                                                    uint64_t day, Id128* free_key) const;
   enum class Settle { payment, refund, voucher };
   void settle(Settle what, uint64_t merchant_id, uint64_t store_id, uint64_t time_us,
               int64_t amount);

@@ -154,11 +154,18 @@ uint32_t Domain::settlement_recent_slot(uint64_t merchant_id, uint64_t store_id)
 
 uint32_t Domain::find_settlement(uint64_t merchant_id, uint64_t store_id, uint64_t day,
                                  Id128* free_key) const {
-  uint32_t& recent = settlement_recent_[settlement_recent_slot(merchant_id, store_id)];
+  const uint32_t recent = settlement_recent_[settlement_recent_slot(merchant_id, store_id)];
   if (recent < settlement_.count()) {
     const SettlementRow& r = settlement_[recent];
     if (r.merchant_id == merchant_id && r.store_id == store_id && r.day == day) return recent;
   }
+  return find_settlement_by_key(merchant_id, store_id, day, free_key);
+}
+// Out of line: its loop's registers made every call of the memo's fast path
+// save and restore them.
+uint32_t Domain::find_settlement_by_key(uint64_t merchant_id, uint64_t store_id, uint64_t day,
+                                        Id128* free_key) const {
+  uint32_t& recent = settlement_recent_[settlement_recent_slot(merchant_id, store_id)];
   for (uint64_t salt = 0; salt < settlement_salts; salt++) {
     const Id128 key = settlement_key(merchant_id, store_id + salt * 0x9e3779b97f4a7c15ull, day);
     const uint32_t i = settlement_.find(key);
