@@ -100,6 +100,11 @@ const Group* Domain::find_group(uint32_t group_id) const {
 }
 
 uint32_t Domain::find_member(uint64_t member_id) const {
+  // Members are never removed, so a member found earlier in the batch is still there.
+  if (member_id == hinted_member_id_ && hinted_member_ < member_count_ &&
+      members_[hinted_member_].member_id == member_id) {
+    return hinted_member_;
+  }
   return member_index_.find(h32(hash_u64(member_id)),
                             [&](uint32_t i) { return members_[i].member_id == member_id; });
 }
@@ -572,7 +577,7 @@ void Domain::plan_prefetch(const Command& c, uint64_t id_hash, PrefetchPlan& pla
   }
 }
 
-void Domain::prefetch(const PrefetchPlan& plan, int stage) const {
+void Domain::prefetch(PrefetchPlan& plan, int stage) const {
   if (stage == 1) {
     if (plan.member_id != 0) {
       // The home bucket's guess, not a full lookup: that would compare the
@@ -599,6 +604,7 @@ void Domain::prefetch(const PrefetchPlan& plan, int stage) const {
     if (stage != 2) return;
     const uint32_t i = member_index_.find(
         plan.member_hash, [&](uint32_t k) { return members_[k].member_id == plan.member_id; });
+    plan.member = i;
     if (i != none) {
       detail::prefetch(&engine_.account(members_[i].wallet_slot));
       if (plan.points) detail::prefetch(&engine_.account(members_[i].points_slot));

@@ -344,10 +344,11 @@ class IdTable {
 // depends on it.
 enum class PrefetchRecord : uint8_t { none, payment, recharge, voucher };
 struct PrefetchPlan {
-  uint64_t member_id = 0;    // the member the command names (0: none)
-  Id128 record_id{};         // the existing record it addresses (record != none)
-  uint64_t record_hash = 0;  // hash_id(record_id)
-  uint32_t member_hash = 0;  // the member index's hash of member_id
+  uint64_t member_id = 0;        // the member the command names (0: none)
+  Id128 record_id{};             // the existing record it addresses (record != none)
+  uint64_t record_hash = 0;      // hash_id(record_id)
+  uint32_t member_hash = 0;      // the member index's hash of member_id
+  uint32_t member = UINT32_MAX;  // the member's index, once stage 2 has found it
   PrefetchRecord record = PrefetchRecord::none;
   bool points = false;  // the member's points account is read too
   bool active() const { return member_id != 0 || record != PrefetchRecord::none; }
@@ -377,7 +378,13 @@ class Domain {
   // command on an existing payment or recharge, its member), 3 that member's
   // accounts.
   void plan_prefetch(const Command& c, uint64_t id_hash, PrefetchPlan& plan) const;
-  void prefetch(const PrefetchPlan& plan, int stage) const;
+  void prefetch(PrefetchPlan& plan, int stage) const;
+  // Before executing a planned command: the member its stage 2 found, which
+  // find_member() then answers without a lookup (checked against the record).
+  void hint_member(uint64_t member_id, uint32_t member) {
+    hinted_member_id_ = member_id;
+    hinted_member_ = member;
+  }
 
   uint64_t hash() const;
   // Members and merchants as the state hash and images hold them: account
@@ -421,6 +428,8 @@ class Domain {
 
   TableArray<Member> members_;
   uint32_t member_count_ = 0;
+  uint64_t hinted_member_id_ = 0;  // hint_member(): a hint, in no image or hash
+  uint32_t hinted_member_ = none;
   KeyIndex member_index_;
   KeyIndex phone_index_;
   TableArray<Merchant> merchants_;

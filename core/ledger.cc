@@ -761,8 +761,7 @@ struct Ledger::State {
       pending_index.prefetch(h.pending);
     }
   }
-  void prefetch_records(const Command& c, const KeyHashes& h,
-                        const detail::PrefetchPlan& plan) const {
+  void prefetch_records(const Command& c, const KeyHashes& h, detail::PrefetchPlan& plan) const {
     if (h.planned && plan.active()) domain->prefetch(plan, 1);
     if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
       const uint32_t i = pending_index.guess(h.pending);
@@ -1046,6 +1045,9 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
     }
     if (!(c.flags & command_flag_linked)) {
       if (sink.room() < effects_max(c)) break;
+      if (const size_t k = i % hash_ring_size; hashes[k].planned) {
+        s.domain->hint_member(plans[k].member_id, plans[k].member);
+      }
       s.apply_one(c, hashes[i % hash_ring_size], replies[i], sink, 0);
       i++;
       continue;
