@@ -66,6 +66,16 @@ enum class UndoKind : uint8_t {
   pending_created,
   pending_removed,
   pending_changed,
+  movement,  // amounts added to two accounts: subtracted again
+};
+
+// A movement's undo: what apply_movement() added, instead of two 64-byte
+// account snapshots.
+struct UndoMovement {
+  uint32_t debit_slot;
+  uint32_t credit_slot;
+  int64_t amount;
+  bool pending;  // added to the pending sides (else the posted ones)
 };
 
 // Snapshot of one record changed inside a linked chain, restored in reverse order.
@@ -75,6 +85,7 @@ struct UndoEntry {
   union {
     Account account;
     PendingTransfer pending;
+    UndoMovement movement;
   };
 };
 
@@ -348,6 +359,14 @@ struct Ledger::State {
           pending[u.index].heap_pos = heap_pos;
           break;
         }
+        case UndoKind::movement: {
+          const UndoMovement& m = u.movement;
+          Account& d = accounts[m.debit_slot];
+          Account& cr = accounts[m.credit_slot];
+          (m.pending ? d.debits_pending : d.debits_posted) -= m.amount;
+          (m.pending ? cr.credits_pending : cr.credits_posted) -= m.amount;
+          break;
+        }
       }
     }
   }
@@ -534,8 +553,12 @@ struct Ledger::State {
                                              uint32_t cs, int64_t amount, TransferMode mode,
                                              uint64_t due_us, uint16_t code, uint8_t owner,
                                              EffectSink& sink) {
-    save_account(ds);
-    save_account(cs);
+    if (chain_active) {
+      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
+      UndoEntry& u = undo[undo_count++];
+      u.kind = UndoKind::movement;
+      u.movement = UndoMovement{ds, cs, amount, mode != TransferMode::single_phase};
+    }
     Account& d = accounts[ds];
     Account& cr = accounts[cs];
     EffectKind kind = EffectKind::transfer_posted;
