@@ -766,7 +766,8 @@ struct Ledger::State {
   }
 
   // Batch path hints (no effect on results).
-  // Computes the command's hashes into `h` and prefetches the index buckets.
+  // Computes the command's hashes into `h` (and for a domain or read command
+  // the plan of its later stages into `plan`) and prefetches the index buckets.
   void prefetch_buckets(const Command& c, KeyHashes& h, detail::PrefetchPlan& plan) const {
     h = key_hashes(c);
     if (is_domain(c.kind) || is_read(c.kind)) {
