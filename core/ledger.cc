@@ -831,21 +831,26 @@ struct Ledger::State {
   // One command, outside or inside a chain. Sets reply; returns whether the
   // command counts as a success for a linked chain.
   //
-  // kLoneTransfer: the caller knows that `c` is a transfer with no flags (so not
-  // in a chain) — the batch path's common case. The same code, with the
-  // dispatch on kind and the chain bookkeeping compiled out.
+  // Lone: the caller knows that `c` is a transfer, or a domain command, with no
+  // flags (so not in a chain) — the batch path's common cases. The same code,
+  // with the dispatch on kind and the chain bookkeeping compiled out.
+  enum class Lone { any, transfer, domain };
   bool apply_one(const Command& c, Reply& reply, EffectSink& sink, uint32_t chain_pos) {
     return apply_one(c, key_hashes(c), reply, sink, chain_pos);
   }
-  template <bool kLoneTransfer = false>
+  template <Lone kLone = Lone::any>
   bool apply_one(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink,
                  uint32_t chain_pos) {
-    if constexpr (kLoneTransfer) COFFER_ASSERT(c.kind == CommandKind::transfer && c.flags == 0);
-    const bool in_chain = !kLoneTransfer && chain_active;
+    if constexpr (kLone == Lone::transfer) {
+      COFFER_ASSERT(c.kind == CommandKind::transfer && c.flags == 0);
+    } else if constexpr (kLone == Lone::domain) {
+      COFFER_ASSERT(is_domain(c.kind) && c.flags == 0);
+    }
+    const bool in_chain = kLone == Lone::any && chain_active;
     advance_clock(c);
     reply = Reply{};
     ChainMember member{0, false};
-    if (!kLoneTransfer &&
+    if (kLone == Lone::any &&
         (c.kind == CommandKind::tick || c.kind == CommandKind::lookup_account || is_read(c.kind))) {
       if (chain_active || c.flags != 0 || c.reserved != 0) {
         reply.result = Result::invalid_request;
@@ -871,7 +876,9 @@ struct Ledger::State {
             d.detail = e->detail;
             set_reply_data(reply, d);
           }
-          if (is_domain(c.kind)) domain->replay_reply(c, reply);
+          if (kLone == Lone::domain || (kLone == Lone::any && is_domain(c.kind))) {
+            domain->replay_reply(c, reply);
+          }
         }
       } else if (in_chain && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
@@ -885,16 +892,20 @@ struct Ledger::State {
       } else {
         current_fingerprint = fp;
         current_id_hash = h.id;
-        if constexpr (kLoneTransfer) {
+        if constexpr (kLone == Lone::transfer) {
           reply.result = header_valid(c) ? transfer(c, h, reply, sink) : Result::invalid_request;
+        } else if constexpr (kLone == Lone::domain) {
+          reply.result =
+              header_valid(c) ? domain->execute(c, reply, sink) : Result::invalid_request;
         } else {
           reply.result = execute(c, h, reply, sink);
         }
         member = ChainMember{fp, true};
         if (!in_chain) {
-          const uint8_t detail = !kLoneTransfer && is_domain(c.kind) && reply.result != Result::ok
-                                     ? reply_data(reply).detail
-                                     : 0;
+          const bool domain_command =
+              kLone == Lone::domain || (kLone == Lone::any && is_domain(c.kind));
+          const uint8_t detail =
+              domain_command && reply.result != Result::ok ? reply_data(reply).detail : 0;
           record_id(c.id, fp, reply.result, detail, h.id);
         }
       }
@@ -1063,7 +1074,7 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
     const Command& c = commands[i];
     if (c.kind == CommandKind::transfer && c.flags == 0) {
       if (sink.room() < effects_per_transfer_max) break;
-      s.apply_one<true>(c, hashes[i % hash_ring_size], replies[i], sink, 0);
+      s.apply_one<State::Lone::transfer>(c, hashes[i % hash_ring_size], replies[i], sink, 0);
       i++;
       continue;
     }
@@ -1072,7 +1083,11 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
       if (const size_t k = i % hash_ring_size; hashes[k].planned) {
         s.domain->hint_member(plans[k].member_id, plans[k].member);
       }
-      s.apply_one(c, hashes[i % hash_ring_size], replies[i], sink, 0);
+      if (State::is_domain(c.kind) && c.flags == 0) {
+        s.apply_one<State::Lone::domain>(c, hashes[i % hash_ring_size], replies[i], sink, 0);
+      } else {
+        s.apply_one(c, hashes[i % hash_ring_size], replies[i], sink, 0);
+      }
       i++;
       continue;
     }
