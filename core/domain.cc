@@ -100,9 +100,9 @@ const Group* Domain::find_group(uint32_t group_id) const {
 }
 
 uint32_t Domain::find_member(uint64_t member_id) const {
-  // Members are never removed, so a member found earlier in the batch is still there.
-  if (member_id == hinted_member_id_ && hinted_member_ < member_count_ &&
-      members_[hinted_member_].member_id == member_id) {
+  // Members are never removed or moved, and ids are unique: a hinted record
+  // with this id is the member.
+  if (hinted_member_ < member_count_ && members_[hinted_member_].member_id == member_id) {
     return hinted_member_;
   }
   return member_index_.find(h32(hash_u64(member_id)),

@@ -315,7 +315,6 @@ class IdTable {
   const T& operator[](uint32_t i) const { return items_[i]; }
   uint32_t count() const { return count_; }
   uint32_t capacity() const { return capacity_; }
-  void prefetch_bucket(const Id128& id) const { prefetch_bucket_of(hash_id(id)); }
   void prefetch_bucket_of(uint64_t id_hash) const {
     index_.prefetch(static_cast<uint32_t>(id_hash));
   }
@@ -379,12 +378,10 @@ class Domain {
   // accounts.
   void plan_prefetch(const Command& c, uint64_t id_hash, PrefetchPlan& plan) const;
   void prefetch(PrefetchPlan& plan, int stage) const;
-  // Before executing a planned command: the member its stage 2 found, which
-  // find_member() then answers without a lookup (checked against the record).
-  void hint_member(uint64_t member_id, uint32_t member) {
-    hinted_member_id_ = member_id;
-    hinted_member_ = member;
-  }
+  // Before executing a planned command: the member its stage 2 found (or
+  // none). find_member() answers from it, without a lookup, when that record
+  // has the id asked for; any other id is looked up as usual.
+  void hint_member(uint32_t member) { hinted_member_ = member; }
 
   uint64_t hash() const;
   // Members and merchants as the state hash and images hold them: account
@@ -428,8 +425,7 @@ class Domain {
 
   TableArray<Member> members_;
   uint32_t member_count_ = 0;
-  uint64_t hinted_member_id_ = 0;  // hint_member(): a hint, in no image or hash
-  uint32_t hinted_member_ = none;
+  uint32_t hinted_member_ = none;  // hint_member(): a hint, in no image or hash
   KeyIndex member_index_;
   KeyIndex phone_index_;
   TableArray<Merchant> merchants_;

@@ -217,13 +217,17 @@ struct Ledger::State {
   uint32_t find_account(uint64_t id) const { return find_account(id, account_hash(id)); }
   uint32_t find_account(uint64_t id, uint32_t hash) const { return accounts.find(id, hash); }
 
-  void save_account(uint32_t slot) {
-    if (!chain_active) return;
+  // The next undo entry (only while chain_active: a linked chain or a domain
+  // command records what it changes).
+  UndoEntry& push_undo(UndoKind kind, uint32_t index) {
     COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
     UndoEntry& u = undo[undo_count++];
-    u.kind = UndoKind::account;
-    u.index = slot;
-    u.account = accounts[slot];
+    u.kind = kind;
+    u.index = index;
+    return u;
+  }
+  void save_account(uint32_t slot) {
+    if (chain_active) push_undo(UndoKind::account, slot).account = accounts[slot];
   }
 
   // ---- pending ----
@@ -302,33 +306,17 @@ struct Ledger::State {
     uint32_t index = pending_free[--pending_free_count];
     pending[index] = record;
     pending_link(index);
-    if (chain_active) {
-      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
-      UndoEntry& u = undo[undo_count++];
-      u.kind = UndoKind::pending_created;
-      u.index = index;
-    }
+    if (chain_active) push_undo(UndoKind::pending_created, index);
   }
   void pending_remove(uint32_t index) {
-    if (chain_active) {
-      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
-      UndoEntry& u = undo[undo_count++];
-      u.kind = UndoKind::pending_removed;
-      u.index = index;
-      u.pending = pending[index];
-    }
+    if (chain_active) push_undo(UndoKind::pending_removed, index).pending = pending[index];
     pending_unlink(index);
     pending[index] = PendingTransfer{};
     pending_free[pending_free_count++] = index;
   }
   void save_pending(uint32_t index) {
     // A change of amount only (shrink): restore the record in place.
-    if (!chain_active) return;
-    COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
-    UndoEntry& u = undo[undo_count++];
-    u.kind = UndoKind::pending_changed;
-    u.index = index;
-    u.pending = pending[index];
+    if (chain_active) push_undo(UndoKind::pending_changed, index).pending = pending[index];
   }
 
   void rollback() {
@@ -473,12 +461,7 @@ struct Ledger::State {
     a.asset = asset;
     a.kind = kind;
     a.flags = flags;
-    if (chain_active) {
-      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
-      UndoEntry& u = undo[undo_count++];
-      u.kind = UndoKind::account_created;
-      u.index = slot;
-    }
+    if (chain_active) push_undo(UndoKind::account_created, slot);
     emit_account(sink, EffectKind::account_created, c, slot);
     return slot;
   }
@@ -554,10 +537,8 @@ struct Ledger::State {
                                              uint64_t due_us, uint16_t code, uint8_t owner,
                                              EffectSink& sink) {
     if (chain_active) {
-      COFFER_ASSERT(undo_count < linked_chain_length_max * undo_per_command_max);
-      UndoEntry& u = undo[undo_count++];
-      u.kind = UndoKind::movement;
-      u.movement = UndoMovement{ds, cs, amount, mode != TransferMode::single_phase};
+      push_undo(UndoKind::movement, ds).movement =
+          UndoMovement{ds, cs, amount, mode != TransferMode::single_phase};
     }
     Account& d = accounts[ds];
     Account& cr = accounts[cs];
@@ -1081,7 +1062,7 @@ size_t Ledger::apply(std::span<const Command> commands, std::span<Reply> replies
     if (!(c.flags & command_flag_linked)) {
       if (sink.room() < effects_max(c)) break;
       if (const size_t k = i % hash_ring_size; hashes[k].planned) {
-        s.domain->hint_member(plans[k].member_id, plans[k].member);
+        s.domain->hint_member(plans[k].member);
       }
       if (State::is_domain(c.kind) && c.flags == 0) {
         s.apply_one<State::Lone::domain>(c, hashes[i % hash_ring_size], replies[i], sink, 0);

@@ -198,6 +198,30 @@ TEST_F(DomainTest, AdminCreditAndDebit) {
             Result::invalid_request);
 }
 
+TEST_F(DomainTest, AMemberFoundForOneCommandIsNotTakenForAnother) {
+  // The batch path hands each command the member its prefetch found; that
+  // hint outlives the batch, so a later command naming someone else must not
+  // land on it.
+  setup(0);
+  // Three commands: the prefetch finds a member two commands ahead.
+  std::vector<Command> batch = {make_money(CommandKind::member_credit, d.id(), kAlice, 30),
+                                make_money(CommandKind::member_credit, d.id(), kAlice, 30),
+                                make_money(CommandKind::member_credit, d.id(), kAlice, 40)};
+  for (Command& c : batch) {
+    c.seq = ++d.seq;
+    c.time_us = d.time_us;
+  }
+  std::vector<Reply> replies(batch.size());
+  EffectSink sink(d.effects);
+  ASSERT_EQ(d.ledger.apply(batch, replies, sink), batch.size());
+  for (const Reply& r : replies)
+    ASSERT_EQ(r.result, Result::ok);
+  d.ok(make_money(CommandKind::member_credit, d.id(), kBob, 50));  // one command, no batch
+  d.ok(make_gift(d.id(), kBob, kAlice, 20));
+  EXPECT_EQ(d.wallet(kAlice), 120);
+  EXPECT_EQ(d.wallet(kBob), 30);
+}
+
 TEST_F(DomainTest, CreditReplaysWithTheSameReply) {
   setup(0);
   const Id128 id = d.id();
