@@ -43,8 +43,9 @@ static_assert(sizeof(IdEntry) == 32);
 // first prefetch stage fills them, and its later stages and the execution of
 // the command use them again instead of hashing the same ids three times.
 struct KeyHashes {
-  uint64_t id = 0;     // the command id (id index; low half: open holds/grants by id)
-  uint32_t debit = 0;  // transfer: the accounts
+  uint64_t id = 0;      // hash_id of the command id (low half: open holds/grants by id)
+  uint64_t id_key = 0;  // its key in the index of remembered ids (CommandIdIndex::key)
+  uint32_t debit = 0;   // transfer: the accounts
   uint32_t credit = 0;
   uint32_t pending = 0;  // post/void/shrink/cancel: the pending transfer's id
   // Domain and read commands: the batch path holds a prefetch plan for the
@@ -360,10 +361,11 @@ struct Ledger::State {
   }
 
   // ---- remembered ids ----
-  const IdEntry* find_id(const Id128& id) const { return find_id(id, detail::hash_id(id)); }
-  const IdEntry* find_id(const Id128& id, uint64_t hash) const {
+  uint64_t id_key(const Id128& id) const { return id_index.key(id, detail::hash_id(id)); }
+  const IdEntry* find_id(const Id128& id) const { return find_id(id, id_key(id)); }
+  const IdEntry* find_id(const Id128& id, uint64_t key) const {
     const IdEntry* found = nullptr;
-    id_index.find(hash, ids_count, [&](uint32_t serial) {
+    id_index.find(key, ids_count, [&](uint32_t serial) {
       const uint32_t first = id_index.next_serial() - ids_count;
       uint64_t pos = uint64_t{ids_head} + (serial - first);
       if (pos >= config.idempotency_capacity) pos -= config.idempotency_capacity;
@@ -374,10 +376,10 @@ struct Ledger::State {
     return found;
   }
   void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail = 0) {
-    record_id(id, fingerprint, result, detail, detail::hash_id(id));
+    record_id(id, fingerprint, result, detail, id_key(id));
   }
   void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail,
-                 uint64_t hash) {
+                 uint64_t key) {
     const uint32_t capacity = config.idempotency_capacity;
     if (ids_count == capacity) {  // forget the oldest: its index slot stops being live
       ids_head = ids_head + 1 == capacity ? 0 : ids_head + 1;
@@ -386,7 +388,7 @@ struct Ledger::State {
     uint32_t pos = ids_head + ids_count;
     if (pos >= capacity) pos -= capacity;
     ids[pos] = IdEntry{id, fingerprint, static_cast<uint16_t>(result), detail, 0, 0};
-    id_index.insert(hash, ids_count);
+    id_index.insert(key, ids_count);
     ids_count++;
   }
 
@@ -746,16 +748,22 @@ struct Ledger::State {
     return detail::hash_words(all, sizeof all, 3);
   }
 
+  KeyHashes hashes(const Command& c) const {
+    KeyHashes h = key_hashes(c);
+    h.id_key = id_index.key(c.id, h.id);
+    return h;
+  }
+
   // Batch path hints (no effect on results).
   // Computes the command's hashes into `h` (and for a domain or read command
   // the plan of its later stages into `plan`) and prefetches the index buckets.
   void prefetch_buckets(const Command& c, KeyHashes& h, detail::PrefetchPlan& plan) const {
-    h = key_hashes(c);
+    h = hashes(c);
     if (is_domain(c.kind) || is_read(c.kind)) {
       h.planned = true;
       domain->plan_prefetch(c, h.id, plan);
     }
-    id_index.prefetch(h.id);
+    id_index.prefetch(h.id_key);
     // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
     // (The FIFO ring itself is read sequentially: the hardware prefetches it.)
     if (pending_count != 0) pending_index.prefetch(hash32(h.id));
@@ -817,7 +825,7 @@ struct Ledger::State {
   // with the dispatch on kind and the chain bookkeeping compiled out.
   enum class Lone { any, transfer, domain };
   bool apply_one(const Command& c, Reply& reply, EffectSink& sink, uint32_t chain_pos) {
-    return apply_one(c, key_hashes(c), reply, sink, chain_pos);
+    return apply_one(c, hashes(c), reply, sink, chain_pos);
   }
   template <Lone kLone = Lone::any>
   bool apply_one(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink,
@@ -846,7 +854,7 @@ struct Ledger::State {
       reply.result = Result::invalid_request;
     } else {
       const uint64_t fp = fingerprint_of(c);
-      if (const IdEntry* e = find_id(c.id, h.id)) {
+      if (const IdEntry* e = find_id(c.id, h.id_key)) {
         reply.result = e->fingerprint == fp ? e->result_code() : Result::id_reused;
         if (e->fingerprint == fp) {
           reply.flags = reply_flag_replayed;
@@ -887,7 +895,7 @@ struct Ledger::State {
               kLone == Lone::domain || (kLone == Lone::any && is_domain(c.kind));
           const uint8_t detail =
               domain_command && reply.result != Result::ok ? reply_data(reply).detail : 0;
-          record_id(c.id, fp, reply.result, detail, h.id);
+          record_id(c.id, fp, reply.result, detail, h.id_key);
         }
       }
     }

@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <deque>
 #include <random>
+#include <set>
+#include <vector>
 
 #include "core/command_id_index.h"
+#include "core/hash.h"
 
 namespace coffer::detail {
 namespace {
@@ -58,6 +61,7 @@ class Ring {
   }
 
   uint32_t next_serial() const { return index_.next_serial(); }
+  const CommandIdIndex& index() const { return index_; }
 
  private:
   uint32_t capacity_;
@@ -120,6 +124,65 @@ TEST(CommandIdIndex, ACapacityOfOneKeepsOnlyTheLatest) {
     ring.record(h * 0x9e3779b97f4a7c15ull);
     ring.check();
     ASSERT_FALSE(testing::Test::HasFatalFailure());
+  }
+}
+
+// key(): ids in sequence take consecutive lines, 64 of them from a start hashed
+// from the rest of the id; the starts of successive runs are spread.
+TEST(CommandIdIndex, IdsInSequenceTakeConsecutiveLines) {
+  CommandIdIndex index;
+  index.init(1u << 16);  // 16 384 lines
+  const uint32_t mask = (1u << 14) - 1;
+  std::mt19937_64 rng(5);
+  std::set<uint32_t> starts;
+  for (int r = 0; r < 1000; r++) {
+    const Id128 first{rng() & ~uint64_t{63}, rng() % 4};
+    const uint32_t start = index.line_of(index.key(first, hash_id(first)));
+    starts.insert(start);
+    for (uint64_t k = 1; k < 64; k++) {
+      const Id128 id{first.lo + k, first.hi};
+      ASSERT_EQ(index.line_of(index.key(id, hash_id(id))), (start + k) & mask) << r << " " << k;
+    }
+  }
+  EXPECT_GT(starts.size(), 950u);  // 1000 runs over 16 384 lines: ~30 collide
+  // The tag is the hash's, whatever the line.
+  const Id128 id{12345, 6};
+  EXPECT_EQ(index.key(id, hash_id(id)) >> 32, hash_id(id) >> 32);
+}
+
+// Ids in sequence fill the ring's index no worse than hashed ones: as many
+// entries pass their full home line, and every live id is found. `clients`
+// interleave their own sequences (0: every id random).
+uint64_t passes_after(uint32_t clients, uint64_t seed) {
+  const uint32_t capacity = 1u << 14;
+  Ring ring(capacity, 0);
+  std::mt19937_64 rng(seed);
+  std::vector<uint64_t> next(clients);
+  for (uint64_t& n : next)
+    n = rng();
+  for (uint32_t k = 0; k < 3 * capacity; k++) {
+    const uint64_t client = clients == 0 ? 0 : rng() % clients;
+    const Id128 id{clients == 0 ? rng() : next[client]++, client};
+    ring.record(ring.index().key(id, hash_id(id)));
+    if (k % 4099 == 0) {
+      ring.check();
+      if (testing::Test::HasFatalFailure()) return UINT64_MAX;
+    }
+  }
+  ring.check();
+  return testing::Test::HasFatalFailure() ? UINT64_MAX : ring.index().passes();
+}
+
+TEST(CommandIdIndex, IdsInSequenceOverflowLinesNoMoreThanHashedOnes) {
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    const uint64_t hashed = passes_after(0, seed);
+    ASSERT_NE(hashed, UINT64_MAX);
+    for (uint32_t clients : {1u, 5u}) {
+      const uint64_t in_sequence = passes_after(clients, seed);
+      ASSERT_NE(in_sequence, UINT64_MAX);
+      EXPECT_LE(in_sequence, hashed + hashed / 4)
+          << "seed " << seed << ", " << clients << " clients; hashed ids: " << hashed;
+    }
   }
 }
 
