@@ -86,6 +86,13 @@ World& world(uint32_t accounts) {
   return *w;
 }
 
+// A bijection of 64-bit values (splitmix64's finaliser): distinct random-looking ids.
+uint64_t mix_id(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 // Account picks: uniform, or Zipf with s = 1 (density ~ 1/rank) by inversion of
 // the continuous law; ranks are scattered over the id space by a multiplication.
 std::vector<uint64_t> picks(uint32_t accounts, bool zipf, size_t count, uint64_t seed) {
@@ -113,7 +120,11 @@ std::vector<uint64_t> picks(uint32_t accounts, bool zipf, size_t count, uint64_t
   return out;
 }
 
-void BM_Transfer(benchmark::State& state) {
+// Command ids: in sequence (how clients usually number them), or random (a
+// client that draws them at random: no locality in the index of remembered ids).
+enum class Ids { in_sequence, random };
+
+void transfers(benchmark::State& state, Ids ids_kind) {
   const uint32_t accounts = static_cast<uint32_t>(state.range(0));
   const bool zipf = state.range(1) != 0;
   World& w = world(accounts);
@@ -129,7 +140,7 @@ void BM_Transfer(benchmark::State& state) {
       if (d == cr) cr = d == 2 ? 3 : d - 1;
       c.body.transfer.debit_account_id = d;
       c.body.transfer.credit_account_id = cr;
-      c.id = Id128{w.next_id++, 2};
+      c.id = ids_kind == Ids::in_sequence ? Id128{w.next_id++, 2} : Id128{mix_id(w.next_id++), 4};
       w.stamp(c);
     }
     EffectSink sink(w.effects);
@@ -141,6 +152,13 @@ void BM_Transfer(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_Transfer(benchmark::State& state) {
+  transfers(state, Ids::in_sequence);
+}
+void BM_TransferRandomIds(benchmark::State& state) {
+  transfers(state, Ids::random);
 }
 
 void BM_HoldPost(benchmark::State& state) {
@@ -186,6 +204,11 @@ void Args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Transfer)->Apply(Args)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TransferRandomIds)
+    ->Args({10'000, 0})
+    ->Args({1'000'000, 0})
+    ->ArgNames({"accounts", "zipf"})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_HoldPost)->Apply(Args)->Unit(benchmark::kMillisecond);
 
 }  // namespace
