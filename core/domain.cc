@@ -521,45 +521,45 @@ void Domain::on_settled(const PendingTransfer& p, const Command& c, EffectSink& 
   }
 }
 
-void Domain::plan_prefetch(const Command& c, uint64_t id_hash, PrefetchPlan& plan) const {
+void Domain::plan_prefetch(const Command& c, uint64_t id_key, PrefetchPlan& plan) const {
   plan = PrefetchPlan{};
   auto record = [&](PrefetchRecord kind, const Id128& id) {
     plan.record = kind;
     plan.record_id = id;
-    plan.record_hash = hash_id(id);
+    plan.record_key = IdTable<Payment>::key_of(id);
   };
   switch (c.kind) {
     case CommandKind::payment_create:
       plan.member_id = c.body.payment.member_id;
       plan.points = c.body.payment.points != 0;
-      payments_.prefetch_bucket_of(id_hash);
+      payments_.prefetch_bucket_of(id_key);
       break;
     case CommandKind::payment_refund:
     case CommandKind::payment_capture:
     case CommandKind::payment_void:
-      refunds_.prefetch_bucket_of(id_hash);
+      refunds_.prefetch_bucket_of(id_key);
       record(PrefetchRecord::payment, c.body.payment_op.payment_id);
-      payments_.prefetch_bucket_of(plan.record_hash);
+      payments_.prefetch_bucket_of(plan.record_key);
       break;
     case CommandKind::member_credit:
     case CommandKind::member_debit:
     case CommandKind::rebate:
       plan.member_id = c.body.money.member_id;
-      simple_.prefetch_bucket_of(id_hash);
+      simple_.prefetch_bucket_of(id_key);
       break;
     case CommandKind::recharge_create:
       plan.member_id = c.body.recharge.member_id;
-      recharges_.prefetch_bucket_of(id_hash);
+      recharges_.prefetch_bucket_of(id_key);
       break;
     case CommandKind::recharge_confirm:
       record(PrefetchRecord::recharge, c.body.recharge_confirm.recharge_id);
-      recharges_.prefetch_bucket_of(plan.record_hash);
+      recharges_.prefetch_bucket_of(plan.record_key);
       break;
     case CommandKind::voucher_redeem:
     case CommandKind::voucher_redeem_to_wallet:
       plan.member_id = c.body.redeem.member_id;
       record(PrefetchRecord::voucher, c.body.redeem.code);
-      vouchers_.prefetch_bucket_of(plan.record_hash);
+      vouchers_.prefetch_bucket_of(plan.record_key);
       break;
     case CommandKind::balance_get:
       plan.points = true;
@@ -587,13 +587,13 @@ void Domain::prefetch(PrefetchPlan& plan, int stage) const {
     }
     switch (plan.record) {
       case PrefetchRecord::payment:
-        payments_.prefetch_record_of(plan.record_hash);
+        payments_.prefetch_record_of(plan.record_key);
         break;
       case PrefetchRecord::recharge:
-        recharges_.prefetch_record_of(plan.record_hash);
+        recharges_.prefetch_record_of(plan.record_key);
         break;
       case PrefetchRecord::voucher:
-        vouchers_.prefetch_record_of(plan.record_hash);
+        vouchers_.prefetch_record_of(plan.record_key);
         break;
       case PrefetchRecord::none:
         break;
@@ -616,12 +616,12 @@ void Domain::prefetch(PrefetchPlan& plan, int stage) const {
   uint32_t member = none;
   bool points = false;
   if (plan.record == PrefetchRecord::payment) {
-    if (const uint32_t i = payments_.guess(plan.record_id, plan.record_hash); i != none) {
+    if (const uint32_t i = payments_.guess(plan.record_id, plan.record_key); i != none) {
       member = payments_[i].member;
       points = payments_[i].parts[leg_points] != 0;
     }
   } else if (plan.record == PrefetchRecord::recharge) {
-    if (const uint32_t i = recharges_.guess(plan.record_id, plan.record_hash); i != none) {
+    if (const uint32_t i = recharges_.guess(plan.record_id, plan.record_key); i != none) {
       member = recharges_[i].member;
     }
   }

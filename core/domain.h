@@ -18,6 +18,7 @@
 #include "core/image.h"
 #include "core/key_index.h"
 #include "core/ledger.h"
+#include "core/line_index.h"
 #include "core/types.h"
 
 namespace coffer::detail {
@@ -287,16 +288,16 @@ class IdTable {
     count_ = 0;
     index_.init(capacity);
   }
-  // id_hash: hash_id(id), when the caller has it (the ledger hashed the command's id).
-  uint32_t find(const Id128& id) const { return find(id, hash_id(id)); }
-  uint32_t find(const Id128& id, uint64_t id_hash) const {
-    return index_.find(static_cast<uint32_t>(id_hash),
-                       [&](uint32_t i) { return items_[i].id == id; });
+  // The key of an id in the index (LineIndex::key); the ledger has the command id's.
+  static uint64_t key_of(const Id128& id) { return detail::LineIndex::key(id, hash_id(id)); }
+  uint32_t find(const Id128& id) const { return find(id, key_of(id)); }
+  uint32_t find(const Id128& id, uint64_t key) const {
+    return index_.find_value(key, [&](uint32_t i) { return items_[i].id == id; });
   }
   bool full() const { return count_ == capacity_; }
   // REQUIRES: !full(), id absent.
-  uint32_t insert(const T& t) { return insert(t, hash_id(t.id)); }
-  uint32_t insert(const T& t, uint64_t id_hash) {
+  uint32_t insert(const T& t) { return insert(t, key_of(t.id)); }
+  uint32_t insert(const T& t, uint64_t key) {
     COFFER_ASSERT(count_ < capacity_);
     // Records are appended: fetch the lines of a later one now, so that its
     // write does not wait for them (the hardware prefetcher does not follow
@@ -308,25 +309,23 @@ class IdTable {
       detail::prefetch(ahead + sizeof(T) - 1);
     }
     items_[count_] = t;
-    index_.insert(static_cast<uint32_t>(id_hash), count_);
+    index_.insert(key, count_);
     return count_++;
   }
   T& operator[](uint32_t i) { return items_[i]; }
   const T& operator[](uint32_t i) const { return items_[i]; }
   uint32_t count() const { return count_; }
   uint32_t capacity() const { return capacity_; }
-  void prefetch_bucket_of(uint64_t id_hash) const {
-    index_.prefetch(static_cast<uint32_t>(id_hash));
-  }
-  void prefetch_record_of(uint64_t id_hash) const {
-    const uint32_t i = index_.guess(static_cast<uint32_t>(id_hash));
-    if (i != KeyIndex::none) detail::prefetch(&items_[i]);
+  void prefetch_bucket_of(uint64_t key) const { index_.prefetch(key); }
+  void prefetch_record_of(uint64_t key) const {
+    const uint32_t i = index_.guess(key);
+    if (i != detail::LineIndex::none) detail::prefetch(&items_[i]);
   }
   // The record in the id's home bucket if it is this id's, else none: a hint
   // for the batch path that costs no probing.
-  uint32_t guess(const Id128& id, uint64_t id_hash) const {
-    const uint32_t i = index_.guess(static_cast<uint32_t>(id_hash));
-    return i != KeyIndex::none && items_[i].id == id ? i : KeyIndex::none;
+  uint32_t guess(const Id128& id, uint64_t key) const {
+    const uint32_t i = index_.guess(key);
+    return i != detail::LineIndex::none && items_[i].id == id ? i : detail::LineIndex::none;
   }
   const T* data() const { return items_.get(); }
 
@@ -334,7 +333,7 @@ class IdTable {
   TableArray<T> items_;
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
-  KeyIndex index_;
+  detail::LineIndex index_;
 };
 
 // What the batch path's later prefetch stages fetch for one domain or read
@@ -345,7 +344,7 @@ enum class PrefetchRecord : uint8_t { none, payment, recharge, voucher };
 struct PrefetchPlan {
   uint64_t member_id = 0;        // the member the command names (0: none)
   Id128 record_id{};             // the existing record it addresses (record != none)
-  uint64_t record_hash = 0;      // hash_id(record_id)
+  uint64_t record_key = 0;       // IdTable::key_of(record_id)
   uint32_t member_hash = 0;      // the member index's hash of member_id
   uint32_t member = UINT32_MAX;  // the member's index, once stage 2 has found it
   PrefetchRecord record = PrefetchRecord::none;
@@ -372,11 +371,11 @@ class Domain {
   void on_settled(const PendingTransfer& p, const Command& c, EffectSink& sink);
 
   // Batch-path hints (no effect on results). Stage 0, plan_prefetch: the
-  // index buckets, and the plan for the rest (id_hash: hash_id(c.id)); then
+  // index lines, and the plan for the rest (id_key: the key of c.id); then
   // prefetch(plan, stage): 1 the records, 2 the member's accounts (or, for a
   // command on an existing payment or recharge, its member), 3 that member's
   // accounts.
-  void plan_prefetch(const Command& c, uint64_t id_hash, PrefetchPlan& plan) const;
+  void plan_prefetch(const Command& c, uint64_t id_key, PrefetchPlan& plan) const;
   void prefetch(PrefetchPlan& plan, int stage) const;
   // Before executing a planned command: the member its stage 2 found (or
   // none). find_member() answers from it, without a lookup, when that record
@@ -463,11 +462,11 @@ class Domain {
   template <class T>
   Result check_record_id(const IdTable<T>& table, const Command& c, uint32_t* index) const;
   // Inserts the record command c creates (its id is c's), indexed by the
-  // ledger's hash of that id.
+  // ledger's key of that id.
   template <class T>
   uint32_t insert_record(IdTable<T>& table, const Command& c, const T& t) {
     COFFER_ASSERT(t.id == c.id);
-    return table.insert(t, engine_.id_hash());
+    return table.insert(t, engine_.id_key());
   }
 
   // ---- families ----
@@ -535,7 +534,7 @@ class Domain {
 
 template <class T>
 Result Domain::check_record_id(const IdTable<T>& table, const Command& c, uint32_t* index) const {
-  *index = table.find(c.id, engine_.id_hash());
+  *index = table.find(c.id, engine_.id_key());
   if (*index == none) return Result::ok;
   return table[*index].fingerprint == engine_.fingerprint() ? Result::ok : Result::id_reused;
 }

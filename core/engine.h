@@ -23,7 +23,7 @@ class Engine {
   uint32_t account_slot_at(uint32_t creation_index) const;  // REQUIRES: < account_count()
   uint32_t account_creation_index(uint32_t slot) const;
   uint64_t fingerprint() const;   // of the command being applied
-  uint64_t id_hash() const;       // hash_id() of its id, as the ledger computed it
+  uint64_t id_key() const;        // the key of its id in indexes by id (LineIndex::key)
   uint32_t account_room() const;  // accounts that can still be created
   uint32_t pending_room() const;
   const PendingTransfer* find_pending(const Id128& id) const;

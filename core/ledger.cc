@@ -11,11 +11,9 @@
 #include "core/domain.h"
 #include "core/engine.h"
 #include "core/hash.h"
-#include "core/key_index.h"
+#include "core/line_index.h"
 
 namespace coffer {
-
-using detail::KeyIndex;
 
 namespace {
 
@@ -43,11 +41,10 @@ static_assert(sizeof(IdEntry) == 32);
 // first prefetch stage fills them, and its later stages and the execution of
 // the command use them again instead of hashing the same ids three times.
 struct KeyHashes {
-  uint64_t id = 0;      // hash_id of the command id (low half: open holds/grants by id)
-  uint64_t id_key = 0;  // its key in the index of remembered ids (CommandIdIndex::key)
-  uint32_t debit = 0;   // transfer: the accounts
+  uint64_t id_key = 0;   // the command id's key in the indexes by id (LineIndex::key)
+  uint64_t pending = 0;  // post/void/shrink/cancel: the key of the pending transfer's id
+  uint32_t debit = 0;    // transfer: the accounts
   uint32_t credit = 0;
-  uint32_t pending = 0;  // post/void/shrink/cancel: the pending transfer's id
   // Domain and read commands: the batch path holds a prefetch plan for the
   // later stages beside these hashes (in a ring of its own, so that the other
   // commands do not pay for clearing one).
@@ -90,19 +87,17 @@ struct UndoEntry {
   };
 };
 
-uint32_t hash32(uint64_t h) {
-  return static_cast<uint32_t>(h);
-}
 uint32_t account_hash(uint64_t account_id) {
   return detail::AccountTable::hash(account_id);
 }
-uint32_t id_hash(const Id128& id) {
-  return hash32(detail::hash_id(id));
+// The key of an id in every index by id (LineIndex::key).
+uint64_t id_key(const Id128& id) {
+  return detail::LineIndex::key(id, detail::hash_id(id));
 }
 
 KeyHashes key_hashes(const Command& c) {
   KeyHashes h;
-  h.id = detail::hash_id(c.id);
+  h.id_key = id_key(c.id);
   switch (c.kind) {
     case CommandKind::transfer:
       h.debit = account_hash(c.body.transfer.debit_account_id);
@@ -112,7 +107,7 @@ KeyHashes key_hashes(const Command& c) {
     case CommandKind::void_pending:
     case CommandKind::shrink_grant:
     case CommandKind::cancel_grant:
-      h.pending = id_hash(c.body.pending.pending_id);
+      h.pending = id_key(c.body.pending.pending_id);
       break;
     default:
       break;
@@ -158,7 +153,7 @@ struct Ledger::State {
   detail::TableArray<uint32_t> pending_free;  // stack of free pool indices
   uint32_t pending_free_count = 0;
   uint32_t pending_count = 0;
-  KeyIndex pending_index;
+  detail::LineIndex pending_index;
   detail::TableArray<Timer> heap;
   uint32_t heap_size = 0;
 
@@ -232,9 +227,9 @@ struct Ledger::State {
   }
 
   // ---- pending ----
-  uint32_t find_pending(const Id128& id) const { return find_pending(id, id_hash(id)); }
-  uint32_t find_pending(const Id128& id, uint32_t hash) const {
-    return pending_index.find(hash, [&](uint32_t i) { return pending[i].id == id; });
+  uint32_t find_pending(const Id128& id) const { return find_pending(id, id_key(id)); }
+  uint32_t find_pending(const Id128& id, uint64_t key) const {
+    return pending_index.find_value(key, [&](uint32_t i) { return pending[i].id == id; });
   }
 
   // (due_us, seq, id): a total order, so that what one tick settles does not
@@ -291,14 +286,14 @@ struct Ledger::State {
   void pending_link(uint32_t index) {
     PendingTransfer& p = pending[index];
     p.heap_pos = heap_pos_none;
-    pending_index.insert(id_hash(p.id), index);
+    pending_index.insert(id_key(p.id), index);
     if (p.due_us != 0) heap_push(index);
     pending_count++;
   }
   void pending_unlink(uint32_t index) {
     PendingTransfer& p = pending[index];
     if (p.heap_pos != heap_pos_none) heap_remove(p.heap_pos);
-    pending_index.erase(id_hash(p.id), index);
+    pending_index.erase(id_key(p.id), index);
     pending_count--;
   }
 
@@ -361,7 +356,6 @@ struct Ledger::State {
   }
 
   // ---- remembered ids ----
-  uint64_t id_key(const Id128& id) const { return id_index.key(id, detail::hash_id(id)); }
   const IdEntry* find_id(const Id128& id) const { return find_id(id, id_key(id)); }
   const IdEntry* find_id(const Id128& id, uint64_t key) const {
     const IdEntry* found = nullptr;
@@ -578,7 +572,7 @@ struct Ledger::State {
     }
     if (c.kind == CommandKind::shrink_grant && b.amount == 0) return Result::amount_zero;
     const uint32_t index = find_pending(b.pending_id, h.pending);
-    if (index == KeyIndex::none) return Result::pending_not_found;
+    if (index == detail::LineIndex::none) return Result::pending_not_found;
     PendingTransfer& p = pending[index];
     // Holds and grants of domain records move only with their record.
     if (p.owner != pending_owner_engine) return Result::pending_not_found;
@@ -707,7 +701,7 @@ struct Ledger::State {
   }
 
   uint64_t current_fingerprint = 0;
-  uint64_t current_id_hash = 0;  // hash_id() of that command's id
+  uint64_t current_id_key = 0;  // the key of that command's id (LineIndex::key)
 
   Result load_image(ImageReader& in);
 
@@ -748,25 +742,19 @@ struct Ledger::State {
     return detail::hash_words(all, sizeof all, 3);
   }
 
-  KeyHashes hashes(const Command& c) const {
-    KeyHashes h = key_hashes(c);
-    h.id_key = id_index.key(c.id, h.id);
-    return h;
-  }
-
   // Batch path hints (no effect on results).
   // Computes the command's hashes into `h` (and for a domain or read command
   // the plan of its later stages into `plan`) and prefetches the index buckets.
   void prefetch_buckets(const Command& c, KeyHashes& h, detail::PrefetchPlan& plan) const {
-    h = hashes(c);
+    h = key_hashes(c);
     if (is_domain(c.kind) || is_read(c.kind)) {
       h.planned = true;
-      domain->plan_prefetch(c, h.id, plan);
+      domain->plan_prefetch(c, h.id_key, plan);
     }
     id_index.prefetch(h.id_key);
     // Each prefetch takes a line-fill buffer; skip the ones that cannot pay off.
     // (The FIFO ring itself is read sequentially: the hardware prefetches it.)
-    if (pending_count != 0) pending_index.prefetch(hash32(h.id));
+    if (pending_count != 0) pending_index.prefetch(h.id_key);
     if (c.kind == CommandKind::transfer) {
       accounts.prefetch(h.debit);
       accounts.prefetch(h.credit);
@@ -778,7 +766,7 @@ struct Ledger::State {
     if (h.planned && plan.active()) domain->prefetch(plan, 1);
     if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
       const uint32_t i = pending_index.guess(h.pending);
-      if (i != KeyIndex::none) detail::prefetch(&pending[i]);
+      if (i != detail::LineIndex::none) detail::prefetch(&pending[i]);
     }
   }
 
@@ -825,7 +813,7 @@ struct Ledger::State {
   // with the dispatch on kind and the chain bookkeeping compiled out.
   enum class Lone { any, transfer, domain };
   bool apply_one(const Command& c, Reply& reply, EffectSink& sink, uint32_t chain_pos) {
-    return apply_one(c, hashes(c), reply, sink, chain_pos);
+    return apply_one(c, key_hashes(c), reply, sink, chain_pos);
   }
   template <Lone kLone = Lone::any>
   bool apply_one(const Command& c, const KeyHashes& h, Reply& reply, EffectSink& sink,
@@ -872,15 +860,15 @@ struct Ledger::State {
       } else if (in_chain && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
       } else if (uint32_t pi =
-                     pending_count == 0 ? KeyIndex::none : find_pending(c.id, hash32(h.id));
-                 pi != KeyIndex::none) {
+                     pending_count == 0 ? detail::LineIndex::none : find_pending(c.id, h.id_key);
+                 pi != detail::LineIndex::none) {
         // Still open: the original created it, so its result was ok.
         const bool same = pending[pi].fingerprint == fp;
         reply.result = same ? Result::ok : Result::id_reused;
         if (same) reply.flags = reply_flag_replayed;
       } else {
         current_fingerprint = fp;
-        current_id_hash = h.id;
+        current_id_key = h.id_key;
         if constexpr (kLone == Lone::transfer) {
           reply.result = header_valid(c) ? transfer(c, h, reply, sink) : Result::invalid_request;
         } else if constexpr (kLone == Lone::domain) {
@@ -1136,7 +1124,7 @@ uint32_t Ledger::account_slot_at(uint32_t creation_index) const {
 }
 const PendingTransfer* Ledger::find_pending(Id128 id) const {
   uint32_t i = s_->find_pending(id);
-  return i == KeyIndex::none ? nullptr : &s_->pending[i];
+  return i == detail::LineIndex::none ? nullptr : &s_->pending[i];
 }
 uint32_t Ledger::pending_pool_size() const {
   return s_->config.pending_capacity;
@@ -1206,8 +1194,8 @@ uint32_t Engine::domain_pending_count() const {
 uint64_t Engine::fingerprint() const {
   return s_.current_fingerprint;
 }
-uint64_t Engine::id_hash() const {
-  return s_.current_id_hash;
+uint64_t Engine::id_key() const {
+  return s_.current_id_key;
 }
 uint32_t Engine::account_count() const {
   return s_.accounts.count();
@@ -1226,7 +1214,7 @@ uint32_t Engine::pending_room() const {
 }
 const PendingTransfer* Engine::find_pending(const Id128& id) const {
   const uint32_t i = s_.find_pending(id);
-  return i == KeyIndex::none ? nullptr : &s_.pending[i];
+  return i == detail::LineIndex::none ? nullptr : &s_.pending[i];
 }
 
 uint32_t Engine::create_account(const Command& c, uint64_t id, uint64_t user_data, Asset asset,
@@ -1244,7 +1232,7 @@ Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t
   const Account& cr = s_.accounts[cs];
   if (d.asset != cr.asset) return Result::asset_mismatch;
   if (const Result r = s_.movement_allowed(d, cr, amount, mode); r != Result::ok) return r;
-  if (mode != TransferMode::single_phase && s_.find_pending(id) != KeyIndex::none) {
+  if (mode != TransferMode::single_phase && s_.find_pending(id) != detail::LineIndex::none) {
     return Result::id_reused;
   }
   s_.apply_movement(c, id, ds, cs, amount, mode, due_us, code, pending_owner_domain, sink);
@@ -1253,7 +1241,7 @@ Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t
 
 Result Engine::post(const Command& c, const Id128& pending_id, int64_t amount, EffectSink& sink) {
   const uint32_t index = s_.find_pending(pending_id);
-  if (index == KeyIndex::none) return Result::pending_not_found;
+  if (index == detail::LineIndex::none) return Result::pending_not_found;
   PendingTransfer& p = s_.pending[index];
   if (p.kind != PendingKind::hold) return Result::not_a_hold;
   if (p.due_us != 0 && c.time_us >= p.due_us) return Result::hold_expired;
@@ -1278,7 +1266,7 @@ Result Engine::post(const Command& c, const Id128& pending_id, int64_t amount, E
 
 Result Engine::release(const Command& c, const Id128& pending_id, EffectSink& sink) {
   const uint32_t index = s_.find_pending(pending_id);
-  if (index == KeyIndex::none) return Result::pending_not_found;
+  if (index == detail::LineIndex::none) return Result::pending_not_found;
   PendingTransfer& p = s_.pending[index];
   const uint32_t ds = p.debit_slot, cs = p.credit_slot;
   const int64_t held = p.amount;
@@ -1296,7 +1284,7 @@ Result Engine::release(const Command& c, const Id128& pending_id, EffectSink& si
 
 Result Engine::shrink(const Command& c, const Id128& pending_id, int64_t amount, EffectSink& sink) {
   const uint32_t index = s_.find_pending(pending_id);
-  if (index == KeyIndex::none) return Result::pending_not_found;
+  if (index == detail::LineIndex::none) return Result::pending_not_found;
   PendingTransfer& p = s_.pending[index];
   if (p.kind != PendingKind::grant) return Result::not_a_grant;
   if (amount <= 0 || amount > p.amount) return Result::exceeds_pending;
@@ -1495,7 +1483,7 @@ Result Ledger::State::load_image(ImageReader& in) {
         p.heap_pos != 0) {  // derived, written as 0: rebuilt below
       return Result::invalid_request;
     }
-    if (find_pending(p.id) != KeyIndex::none) return Result::invalid_request;
+    if (find_pending(p.id) != detail::LineIndex::none) return Result::invalid_request;
     if (debits[p.debit_slot] > account_total_max - p.amount ||
         credits[p.credit_slot] > account_total_max - p.amount) {
       return Result::invalid_request;

@@ -150,9 +150,12 @@ TEST(CommandIdIndex, IdsInSequenceTakeConsecutiveLines) {
   EXPECT_EQ(index.key(id, hash_id(id)) >> 32, hash_id(id) >> 32);
 }
 
-// Ids in sequence fill the ring's index no worse than hashed ones: as many
-// entries pass their full home line, and every live id is found. `clients`
-// interleave their own sequences (0: every id random).
+// Ids in sequence fill the ring's index about as well as hashed ones: about as
+// many entries pass a full line (within half as many again: neighbouring lines
+// hold ids of the same runs, so full lines come more often), and every live id
+// is found. `clients` interleave their own sequences (0: every id random).
+// (Overflowing into the next line instead of by the tag's step gave 30 to 150
+// times the hashed ids' passes with 50 or 500 clients.)
 uint64_t passes_after(uint32_t clients, uint64_t seed) {
   const uint32_t capacity = 1u << 14;
   Ring ring(capacity, 0);
@@ -177,10 +180,10 @@ TEST(CommandIdIndex, IdsInSequenceOverflowLinesNoMoreThanHashedOnes) {
   for (uint64_t seed = 1; seed <= 3; seed++) {
     const uint64_t hashed = passes_after(0, seed);
     ASSERT_NE(hashed, UINT64_MAX);
-    for (uint32_t clients : {1u, 5u}) {
+    for (uint32_t clients : {1u, 5u, 50u, 500u}) {
       const uint64_t in_sequence = passes_after(clients, seed);
       ASSERT_NE(in_sequence, UINT64_MAX);
-      EXPECT_LE(in_sequence, hashed + hashed / 4)
+      EXPECT_LE(in_sequence, hashed + hashed / 2)
           << "seed " << seed << ", " << clients << " clients; hashed ids: " << hashed;
     }
   }
