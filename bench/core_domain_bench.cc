@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ constexpr uint64_t kMerchant = 1;
 constexpr int64_t kIterations = 240;  // batches per run: sizes the record pools below
 constexpr uint32_t kCodes = 100'000;
 
+uint64_t splitmix(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 struct DomainWorld {
   std::unique_ptr<Ledger> ledger;
   uint64_t seq = 0;
@@ -34,7 +42,16 @@ struct DomainWorld {
   uint32_t next_code = 0;
   Id128 batch_id{};
 
-  Id128 id() { return Id128{next_id++, 0xbe}; }
+  // Command ids in sequence, or with COFFER_BENCH_RANDOM_IDS=1 drawn at random
+  // as the gateway's are (SHA-256 of the caller's ids: no locality in the
+  // indexes by id).
+  bool random_ids = std::getenv("COFFER_BENCH_RANDOM_IDS") != nullptr &&
+                    std::string(std::getenv("COFFER_BENCH_RANDOM_IDS")) == "1";
+  Id128 id() {
+    if (!random_ids) return Id128{next_id++, 0xbe};
+    uint64_t state = next_id++;  // one splitmix step per id: distinct ids
+    return Id128{splitmix(state), 0xbe};
+  }
 
   void run(std::vector<Command>& batch) {
     for (Command& c : batch) {
@@ -126,13 +143,6 @@ DomainWorld& world() {
   }
   w->run(batch);
   return *w;
-}
-
-uint64_t splitmix(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
 }
 
 void BM_DomainMixed(benchmark::State& state) {

@@ -4,14 +4,18 @@
 //
 // A key's low half picks its home line (line_of); its high half is the tag kept
 // in the slot. An insert takes a free slot of its home line; when all 7 are
-// taken it goes on by the tag's step (double hashing: line + k x step, odd) and counts itself in
-// each line it passed (`passed`), and a lookup goes on only while that count is non-zero. The count
-// drops when the entry that passed leaves (its number of steps is kept in a nibble; an entry more
-// than 14 steps away keeps its passes for good, which only makes some lookups
-// probe one more line). With lines >= capacity / 4, on average at most 4 of 7
-// slots are used and a line overflows rarely: one line per lookup, insert and
-// erase, 16 bytes per entry. Tags are compared 4 at a time with SSE2 where
-// there is SSE2 (COFFER_NO_SIMD: the portable loops, which the tests also run).
+// taken it goes on by the tag's step (double hashing: line + k x step, odd)
+// and marks each line it passed (`passed`: a count, and a 16-bit filter of the
+// passing tags). A lookup goes on only when its tag is in the line's filter,
+// so the lookup of a new id, the common case, goes on only ~1 in 16 times a
+// line has been passed. The count drops when the entry that passed leaves
+// (its number of steps is kept in a nibble), and the filter clears when the
+// count reaches 0; an entry more than 14 steps away keeps its passes for good,
+// which only makes some lookups probe one more line. With lines >= capacity /
+// 4, on average at most 4 of 7 slots are used and a line overflows rarely: one
+// line per lookup, insert and erase, 16 bytes per entry. Tags are compared 4 at
+// a time with SSE2 where there is SSE2 (COFFER_NO_SIMD: the portable loops,
+// which the tests also run).
 //
 // Ids as keys (`key`): ids numbered in sequence, as clients number their
 // commands, take consecutive lines, so that a run of them touches one or two
@@ -43,7 +47,7 @@ class LineIndex {
 
   struct alignas(64) Line {
     uint32_t tags[ways];  // 0 = free (a key's tag is never 0)
-    uint32_t passed;      // entries placed beyond this line that passed it
+    uint32_t passed;      // entries that passed it: count (low 16 bits) | filter of their tags
     uint32_t values[ways];
     uint32_t distances;  // nibble k: slot k's distance from its home line
 
@@ -114,7 +118,7 @@ class LineIndex {
       for (uint32_t m = line.tag_matches(tag); m != 0; m &= m - 1) {
         if (match(line.values[__builtin_ctz(m)])) return true;
       }
-      if (line.passed == 0) return false;
+      if ((line.passed & filter_bit(tag)) == 0) return false;
     }
     return false;
   }
@@ -145,7 +149,7 @@ class LineIndex {
         line.set_distance(k, distance < distance_far ? distance : distance_far);
         return;
       }
-      if (line.passed != UINT32_MAX) line.passed++;
+      pass(line, tag);
     }
   }
   void insert(uint64_t key, uint32_t value) {
@@ -192,7 +196,7 @@ class LineIndex {
   uint64_t passes() const {
     uint64_t n = 0;
     for (uint64_t l = 0; l <= mask_; l++)
-      n += lines_[l].passed;
+      n += lines_[l].passed & count_mask;
     return n;
   }
 
@@ -210,13 +214,27 @@ class LineIndex {
     return tag | 64;
   }
 
+  // `passed`: how many entries passed the line (saturating: then kept for
+  // good), and above it one bit per passing tag (bits 8..11 of the tag; the
+  // step uses the others too, but a filter only needs to be rarely set).
+  static constexpr uint32_t count_mask = 0xffff;
+  static uint32_t filter_bit(uint32_t tag) {
+    return 1u << (16 + ((tag >> 8) & 15));
+  }
+  static void pass(Line& line, uint32_t tag) {
+    if ((line.passed & count_mask) != count_mask) line.passed++;
+    line.passed |= filter_bit(tag);
+  }
+
   // An entry with `tag`, `distance` steps from home at line l, leaves: the
   // lines it passed forget it.
   void unpass(uint32_t l, uint32_t distance, uint32_t tag) {
     if (distance == distance_far) return;
     for (uint32_t j = 1; j <= distance; j++) {
       Line& passed = lines_[(l - j * step_of(tag)) & mask_];
-      if (passed.passed != UINT32_MAX) passed.passed--;
+      const uint32_t count = passed.passed & count_mask;
+      if (count == count_mask) continue;  // saturated: kept for good
+      passed.passed = count == 1 ? 0 : passed.passed - 1;
     }
   }
 
