@@ -138,6 +138,36 @@ TEST(LineIndex, GuessReadsOnlyTheHomeLine) {
   EXPECT_EQ(full.find_value(key, [](uint32_t v) { return v == 42; }), 42u);
 }
 
+// A lookup goes on from a passed line only when its tag is in the line's
+// filter of passing tags: a lookup whose tag differs there stops at home and
+// never sees an entry with its tag on its step line.
+TEST(LineIndex, ALookupGoesOnOnlyWhenItsTagPassed) {
+  LineIndex index;
+  index.init(64);  // 16 lines; a key (tag << 32 | line) with line < 16 is homed on `line`
+  auto key = [](uint64_t tag, uint64_t line) { return tag << 32 | line; };
+  // Tag 0x101: filter bit 1, step 1 (mod 16 lines). An entry with that tag homed
+  // on line 3, the step line of a lookup homed on 2.
+  index.insert(key(0x101, 3), 100);
+  // Line 2 full with tags of filter bit 2; an eighth steps on and passes it.
+  for (uint32_t k = 0; k < LineIndex::ways; k++)
+    index.insert(key(0x203 + 2 * k, 2), k);
+  index.insert(key(0x221, 2), 7);
+  EXPECT_EQ(index.passes(), 1u);
+  EXPECT_EQ(index.find_value(key(0x221, 2), [](uint32_t v) { return v == 7; }), 7u);
+  int offered = 0;
+  EXPECT_FALSE(index.find(key(0x101, 2), [&](uint32_t) { return ++offered, false; }));
+  EXPECT_EQ(offered, 0);  // line 3's entry was not looked at
+  // A passing tag with filter bit 1: now the same lookup goes on to line 3.
+  index.erase(key(0x221, 2), 7);
+  EXPECT_EQ(index.passes(), 0u);
+  for (uint32_t k = 0; k < LineIndex::ways; k++) {  // line 2 keeps its seven
+    ASSERT_EQ(index.find_value(key(0x203 + 2 * k, 2), [&](uint32_t v) { return v == k; }), k);
+  }
+  index.insert(key(0x111, 2), 8);  // filter bit 1, step 1: lands on line 3
+  EXPECT_FALSE(index.find(key(0x101, 2), [&](uint32_t) { return ++offered, false; }));
+  EXPECT_EQ(offered, 1);
+}
+
 // Ids as keys: each id's key names the same line in every table of a size, and
 // ids in sequence take consecutive lines there.
 TEST(LineIndex, IdKeysPlaceRunsOnConsecutiveLinesInEveryTableSize) {
