@@ -205,7 +205,7 @@ Result Domain::config_set(const Command& c) {
   if (!amount_ok(n.withdraw_reserve_min) || !amount_ok(n.recharge_min) ||
       !amount_ok(n.recharge_max) || !amount_ok(n.wallet_max_balance) || n.recharge_min < 1 ||
       n.recharge_min > n.recharge_max || n.points_offset_rate < 1 ||
-      n.points_offset_rate > points_offset_rate_max || n.points_use_min > domain_amount_max ||
+      n.points_offset_rate > points_offset_rate_max ||  // points_use_min: a uint32, in range
       n.payment_hold_timeout_s < 1 || n.payment_hold_timeout_s > hold_timeout_s_max ||
       n.recharge_timeout_s < 1 || n.recharge_timeout_s > hold_timeout_s_max ||
       n.wallet_gift_days > gift_days_max || n.points_gift_days > gift_days_max ||
