@@ -70,9 +70,9 @@ class CommandGenerator {
   Rng rng_;
   uint64_t seq_ = 0;
   uint64_t time_us_ = 1'700'000'000'000'000;
-  uint64_t next_id_ = 1;
-  std::vector<Command> history_;    // recent commands, for replays and id reuse
-  std::vector<Id128> pending_ids_;  // recent holds and grants, for post/void/...
+  uint64_t next_ids_[3] = {1, 1, 1};  // per client (fresh_id)
+  std::vector<Command> history_;      // recent commands, for replays and id reuse
+  std::vector<Id128> pending_ids_;    // recent holds and grants, for post/void/...
   std::vector<Id128> never_expiring_;
 
   void stamp(Command& c) {
@@ -81,7 +81,14 @@ class CommandGenerator {
     c.time_us = time_us_;
   }
 
-  Id128 fresh_id() { return Id128{next_id_++, 0xc0ffee}; }
+  // Ids as clients make them: mostly in sequence, three clients interleaved,
+  // and a quarter at random (as the edges' hashed ids are), so that the
+  // indexes by id see both runs of consecutive lines and scattered ones.
+  Id128 fresh_id() {
+    if (rng_.chance(25)) return Id128{rng_.next() | 1, 0xfeed};
+    const uint64_t client = rng_.below(3);
+    return Id128{next_ids_[client]++, 0xc0ffee + client};
+  }
 
   uint64_t account() { return 1 + rng_.below(account_id_max + 2); }
 
