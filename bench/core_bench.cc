@@ -86,7 +86,8 @@ World& world(uint32_t accounts) {
   return *w;
 }
 
-// A bijection of 64-bit values (splitmix64's finaliser): distinct random-looking ids.
+// A bijection of 64-bit values (splitmix64's finaliser): distinct random-looking
+// ids, and the account picks' generator.
 uint64_t mix_id(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
@@ -98,12 +99,7 @@ uint64_t mix_id(uint64_t x) {
 std::vector<uint64_t> picks(uint32_t accounts, bool zipf, size_t count, uint64_t seed) {
   std::vector<uint64_t> out(count);
   uint64_t state = seed;
-  auto next = [&] {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  };
+  auto next = [&] { return mix_id(state += 0x9e3779b97f4a7c15ull); };  // splitmix64
   const double log_n = std::log(static_cast<double>(accounts) + 1.0);
   for (uint64_t& id : out) {
     uint64_t rank;

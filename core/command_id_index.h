@@ -16,7 +16,6 @@
 #endif
 
 #include "core/line_index.h"
-#include "core/types.h"
 
 namespace coffer::detail {
 
@@ -29,15 +28,12 @@ class CommandIdIndex {
     next_serial_ = first_serial;
   }
 
-  // The key of command id `id` whose hash_id() is `hash`.
-  static uint64_t key(const Id128& id, uint64_t hash) { return LineIndex::key(id, hash); }
-
   // The serial the next insert will take.
   uint32_t next_serial() const { return next_serial_; }
 
   // Whether any live slot with `key` has match(serial) true; `live` = how many
   // of the latest serials are live. A key's low half picks its line, its high
-  // half is the tag: key() for command ids, any hash in the tests.
+  // half is the tag: LineIndex::key() for command ids, any hash in the tests.
   template <class Match>
   bool find(uint64_t key, uint32_t live, Match&& match) const {
     return lines_.find(

@@ -526,7 +526,7 @@ void Domain::plan_prefetch(const Command& c, uint64_t id_key, PrefetchPlan& plan
   auto record = [&](PrefetchRecord kind, const Id128& id) {
     plan.record = kind;
     plan.record_id = id;
-    plan.record_key = IdTable<Payment>::key_of(id);
+    plan.record_key = LineIndex::key(id);
   };
   switch (c.kind) {
     case CommandKind::payment_create:

@@ -288,15 +288,14 @@ class IdTable {
     count_ = 0;
     index_.init(capacity);
   }
-  // The key of an id in the index (LineIndex::key); the ledger has the command id's.
-  static uint64_t key_of(const Id128& id) { return detail::LineIndex::key(id, hash_id(id)); }
-  uint32_t find(const Id128& id) const { return find(id, key_of(id)); }
+  // key: LineIndex::key(id), when the caller has it (the ledger keyed the command's id).
+  uint32_t find(const Id128& id) const { return find(id, LineIndex::key(id)); }
   uint32_t find(const Id128& id, uint64_t key) const {
     return index_.find_value(key, [&](uint32_t i) { return items_[i].id == id; });
   }
   bool full() const { return count_ == capacity_; }
   // REQUIRES: !full(), id absent.
-  uint32_t insert(const T& t) { return insert(t, key_of(t.id)); }
+  uint32_t insert(const T& t) { return insert(t, LineIndex::key(t.id)); }
   uint32_t insert(const T& t, uint64_t key) {
     COFFER_ASSERT(count_ < capacity_);
     // Records are appended: fetch the lines of a later one now, so that its
@@ -319,13 +318,13 @@ class IdTable {
   void prefetch_bucket_of(uint64_t key) const { index_.prefetch(key); }
   void prefetch_record_of(uint64_t key) const {
     const uint32_t i = index_.guess(key);
-    if (i != detail::LineIndex::none) detail::prefetch(&items_[i]);
+    if (i != LineIndex::none) detail::prefetch(&items_[i]);
   }
   // The record in the id's home bucket if it is this id's, else none: a hint
   // for the batch path that costs no probing.
   uint32_t guess(const Id128& id, uint64_t key) const {
     const uint32_t i = index_.guess(key);
-    return i != detail::LineIndex::none && items_[i].id == id ? i : detail::LineIndex::none;
+    return i != LineIndex::none && items_[i].id == id ? i : LineIndex::none;
   }
   const T* data() const { return items_.get(); }
 
@@ -333,7 +332,7 @@ class IdTable {
   TableArray<T> items_;
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
-  detail::LineIndex index_;
+  LineIndex index_;
 };
 
 // What the batch path's later prefetch stages fetch for one domain or read
@@ -344,7 +343,7 @@ enum class PrefetchRecord : uint8_t { none, payment, recharge, voucher };
 struct PrefetchPlan {
   uint64_t member_id = 0;        // the member the command names (0: none)
   Id128 record_id{};             // the existing record it addresses (record != none)
-  uint64_t record_key = 0;       // IdTable::key_of(record_id)
+  uint64_t record_key = 0;       // LineIndex::key(record_id)
   uint32_t member_hash = 0;      // the member index's hash of member_id
   uint32_t member = UINT32_MAX;  // the member's index, once stage 2 has found it
   PrefetchRecord record = PrefetchRecord::none;

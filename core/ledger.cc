@@ -15,6 +15,8 @@
 
 namespace coffer {
 
+using detail::LineIndex;
+
 namespace {
 
 constexpr uint32_t heap_pos_none = UINT32_MAX;
@@ -90,14 +92,10 @@ struct UndoEntry {
 uint32_t account_hash(uint64_t account_id) {
   return detail::AccountTable::hash(account_id);
 }
-// The key of an id in every index by id (LineIndex::key).
-uint64_t id_key(const Id128& id) {
-  return detail::LineIndex::key(id, detail::hash_id(id));
-}
 
 KeyHashes key_hashes(const Command& c) {
   KeyHashes h;
-  h.id_key = id_key(c.id);
+  h.id_key = LineIndex::key(c.id);
   switch (c.kind) {
     case CommandKind::transfer:
       h.debit = account_hash(c.body.transfer.debit_account_id);
@@ -107,7 +105,7 @@ KeyHashes key_hashes(const Command& c) {
     case CommandKind::void_pending:
     case CommandKind::shrink_grant:
     case CommandKind::cancel_grant:
-      h.pending = id_key(c.body.pending.pending_id);
+      h.pending = LineIndex::key(c.body.pending.pending_id);
       break;
     default:
       break;
@@ -227,7 +225,7 @@ struct Ledger::State {
   }
 
   // ---- pending ----
-  uint32_t find_pending(const Id128& id) const { return find_pending(id, id_key(id)); }
+  uint32_t find_pending(const Id128& id) const { return find_pending(id, LineIndex::key(id)); }
   uint32_t find_pending(const Id128& id, uint64_t key) const {
     return pending_index.find_value(key, [&](uint32_t i) { return pending[i].id == id; });
   }
@@ -286,14 +284,14 @@ struct Ledger::State {
   void pending_link(uint32_t index) {
     PendingTransfer& p = pending[index];
     p.heap_pos = heap_pos_none;
-    pending_index.insert(id_key(p.id), index);
+    pending_index.insert(LineIndex::key(p.id), index);
     if (p.due_us != 0) heap_push(index);
     pending_count++;
   }
   void pending_unlink(uint32_t index) {
     PendingTransfer& p = pending[index];
     if (p.heap_pos != heap_pos_none) heap_remove(p.heap_pos);
-    pending_index.erase(id_key(p.id), index);
+    pending_index.erase(LineIndex::key(p.id), index);
     pending_count--;
   }
 
@@ -356,7 +354,7 @@ struct Ledger::State {
   }
 
   // ---- remembered ids ----
-  const IdEntry* find_id(const Id128& id) const { return find_id(id, id_key(id)); }
+  const IdEntry* find_id(const Id128& id) const { return find_id(id, LineIndex::key(id)); }
   const IdEntry* find_id(const Id128& id, uint64_t key) const {
     const IdEntry* found = nullptr;
     id_index.find(key, ids_count, [&](uint32_t serial) {
@@ -370,7 +368,7 @@ struct Ledger::State {
     return found;
   }
   void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail = 0) {
-    record_id(id, fingerprint, result, detail, id_key(id));
+    record_id(id, fingerprint, result, detail, LineIndex::key(id));
   }
   void record_id(const Id128& id, uint64_t fingerprint, Result result, uint8_t detail,
                  uint64_t key) {
@@ -572,7 +570,7 @@ struct Ledger::State {
     }
     if (c.kind == CommandKind::shrink_grant && b.amount == 0) return Result::amount_zero;
     const uint32_t index = find_pending(b.pending_id, h.pending);
-    if (index == detail::LineIndex::none) return Result::pending_not_found;
+    if (index == LineIndex::none) return Result::pending_not_found;
     PendingTransfer& p = pending[index];
     // Holds and grants of domain records move only with their record.
     if (p.owner != pending_owner_engine) return Result::pending_not_found;
@@ -766,7 +764,7 @@ struct Ledger::State {
     if (h.planned && plan.active()) domain->prefetch(plan, 1);
     if (c.kind == CommandKind::post_pending || c.kind == CommandKind::void_pending) {
       const uint32_t i = pending_index.guess(h.pending);
-      if (i != detail::LineIndex::none) detail::prefetch(&pending[i]);
+      if (i != LineIndex::none) detail::prefetch(&pending[i]);
     }
   }
 
@@ -859,9 +857,8 @@ struct Ledger::State {
         }
       } else if (in_chain && in_chain_before(c.id, chain_pos)) {
         reply.result = Result::id_reused;
-      } else if (uint32_t pi =
-                     pending_count == 0 ? detail::LineIndex::none : find_pending(c.id, h.id_key);
-                 pi != detail::LineIndex::none) {
+      } else if (uint32_t pi = pending_count == 0 ? LineIndex::none : find_pending(c.id, h.id_key);
+                 pi != LineIndex::none) {
         // Still open: the original created it, so its result was ok.
         const bool same = pending[pi].fingerprint == fp;
         reply.result = same ? Result::ok : Result::id_reused;
@@ -1124,7 +1121,7 @@ uint32_t Ledger::account_slot_at(uint32_t creation_index) const {
 }
 const PendingTransfer* Ledger::find_pending(Id128 id) const {
   uint32_t i = s_->find_pending(id);
-  return i == detail::LineIndex::none ? nullptr : &s_->pending[i];
+  return i == LineIndex::none ? nullptr : &s_->pending[i];
 }
 uint32_t Ledger::pending_pool_size() const {
   return s_->config.pending_capacity;
@@ -1214,7 +1211,7 @@ uint32_t Engine::pending_room() const {
 }
 const PendingTransfer* Engine::find_pending(const Id128& id) const {
   const uint32_t i = s_.find_pending(id);
-  return i == detail::LineIndex::none ? nullptr : &s_.pending[i];
+  return i == LineIndex::none ? nullptr : &s_.pending[i];
 }
 
 uint32_t Engine::create_account(const Command& c, uint64_t id, uint64_t user_data, Asset asset,
@@ -1232,7 +1229,7 @@ Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t
   const Account& cr = s_.accounts[cs];
   if (d.asset != cr.asset) return Result::asset_mismatch;
   if (const Result r = s_.movement_allowed(d, cr, amount, mode); r != Result::ok) return r;
-  if (mode != TransferMode::single_phase && s_.find_pending(id) != detail::LineIndex::none) {
+  if (mode != TransferMode::single_phase && s_.find_pending(id) != LineIndex::none) {
     return Result::id_reused;
   }
   s_.apply_movement(c, id, ds, cs, amount, mode, due_us, code, pending_owner_domain, sink);
@@ -1241,7 +1238,7 @@ Result Engine::transfer(const Command& c, const Id128& id, uint32_t ds, uint32_t
 
 Result Engine::post(const Command& c, const Id128& pending_id, int64_t amount, EffectSink& sink) {
   const uint32_t index = s_.find_pending(pending_id);
-  if (index == detail::LineIndex::none) return Result::pending_not_found;
+  if (index == LineIndex::none) return Result::pending_not_found;
   PendingTransfer& p = s_.pending[index];
   if (p.kind != PendingKind::hold) return Result::not_a_hold;
   if (p.due_us != 0 && c.time_us >= p.due_us) return Result::hold_expired;
@@ -1266,7 +1263,7 @@ Result Engine::post(const Command& c, const Id128& pending_id, int64_t amount, E
 
 Result Engine::release(const Command& c, const Id128& pending_id, EffectSink& sink) {
   const uint32_t index = s_.find_pending(pending_id);
-  if (index == detail::LineIndex::none) return Result::pending_not_found;
+  if (index == LineIndex::none) return Result::pending_not_found;
   PendingTransfer& p = s_.pending[index];
   const uint32_t ds = p.debit_slot, cs = p.credit_slot;
   const int64_t held = p.amount;
@@ -1284,7 +1281,7 @@ Result Engine::release(const Command& c, const Id128& pending_id, EffectSink& si
 
 Result Engine::shrink(const Command& c, const Id128& pending_id, int64_t amount, EffectSink& sink) {
   const uint32_t index = s_.find_pending(pending_id);
-  if (index == detail::LineIndex::none) return Result::pending_not_found;
+  if (index == LineIndex::none) return Result::pending_not_found;
   PendingTransfer& p = s_.pending[index];
   if (p.kind != PendingKind::grant) return Result::not_a_grant;
   if (amount <= 0 || amount > p.amount) return Result::exceeds_pending;
@@ -1483,7 +1480,7 @@ Result Ledger::State::load_image(ImageReader& in) {
         p.heap_pos != 0) {  // derived, written as 0: rebuilt below
       return Result::invalid_request;
     }
-    if (find_pending(p.id) != detail::LineIndex::none) return Result::invalid_request;
+    if (find_pending(p.id) != LineIndex::none) return Result::invalid_request;
     if (debits[p.debit_slot] > account_total_max - p.amount ||
         credits[p.credit_slot] > account_total_max - p.amount) {
       return Result::invalid_request;

@@ -4,7 +4,7 @@
 //
 // A key's low half picks its home line (line_of); its high half is the tag kept
 // in the slot. An insert takes a free slot of its home line; when all 7 are
-// taken it goes on by the tag's step (double hashing: line + k x step, odd)
+// taken it goes on by a step taken from its tag (line + k x step, the step odd)
 // and marks each line it passed (`passed`: a count, and a 16-bit filter of the
 // passing tags). A lookup goes on only when its tag is in the line's filter,
 // so the lookup of a new id, the common case, goes on only ~1 in 16 times a
@@ -49,7 +49,7 @@ class LineIndex {
     uint32_t tags[ways];  // 0 = free (a key's tag is never 0)
     uint32_t passed;      // entries that passed it: count (low 16 bits) | filter of their tags
     uint32_t values[ways];
-    uint32_t distances;  // nibble k: slot k's distance from its home line
+    uint32_t distances;  // nibble k: slot k's steps from its home line
 
     // Bit k: slot k has `tag` (tag 0: slot k is free).
     uint32_t tag_matches(uint32_t tag) const {
@@ -89,8 +89,8 @@ class LineIndex {
     line_shift_ = lines == 1 ? 31 : 32 - static_cast<uint32_t>(__builtin_ctzll(lines));
   }
 
-  // The key of id `id` whose hash_id() is `hash`, the same for every table
-  // (the ledger computes it once per command): the tag is hash's top half; the
+  // The key of id `id`, the same in every table (the ledger computes a
+  // command id's once per command): the tag is hash_id's top half; the
   // line is chosen so that ids in sequence (how clients usually number their
   // commands; TigerBeetle's ids too) take consecutive lines. A run of 64 ids
   // (the low 6 bits of id.lo, kept as the key's low 6 bits) starts on a line
@@ -102,10 +102,10 @@ class LineIndex {
   // starts overflowed one line in twenty and sent the lookups of new ids to a
   // second, random line. Unrelated ids spread as a hash spreads them. (Tables
   // of more than 2^26 lines place runs less closely; every key still has a line.)
-  static uint64_t key(const Id128& id, uint64_t hash) {
+  static uint64_t key(const Id128& id) {
     const uint64_t run = id.hi * 0xc2b2ae3d27d4eb4full + (id.lo >> 6);
     const uint32_t start = static_cast<uint32_t>((run * 0x9e3779b97f4a7c15ull) >> 38);
-    return (hash & 0xffffffff00000000ull) | start << 6 | (id.lo & 63);
+    return (hash_id(id) & 0xffffffff00000000ull) | start << 6 | (id.lo & 63);
   }
 
   // Whether a slot with `key` has match(value) true (any value, UINT32_MAX too).
@@ -127,7 +127,11 @@ class LineIndex {
   template <class Match>
   uint32_t find_value(uint64_t key, Match&& match) const {
     uint32_t found = none;
-    find(key, [&](uint32_t v) { return match(v) && (found = v, true); });
+    find(key, [&](uint32_t v) {
+      if (!match(v)) return false;
+      found = v;
+      return true;
+    });
     return found;
   }
 

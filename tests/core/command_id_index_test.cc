@@ -137,17 +137,17 @@ TEST(CommandIdIndex, IdsInSequenceTakeConsecutiveLines) {
   std::set<uint32_t> starts;
   for (int r = 0; r < 1000; r++) {
     const Id128 first{rng() & ~uint64_t{63}, rng() % 4};
-    const uint32_t start = index.line_of(index.key(first, hash_id(first)));
+    const uint32_t start = index.line_of(LineIndex::key(first));
     starts.insert(start);
     for (uint64_t k = 1; k < 64; k++) {
       const Id128 id{first.lo + k, first.hi};
-      ASSERT_EQ(index.line_of(index.key(id, hash_id(id))), (start + k) & mask) << r << " " << k;
+      ASSERT_EQ(index.line_of(LineIndex::key(id)), (start + k) & mask) << r << " " << k;
     }
   }
   EXPECT_GT(starts.size(), 950u);  // 1000 runs over 16 384 lines: ~30 collide
   // The tag is the hash's, whatever the line.
   const Id128 id{12345, 6};
-  EXPECT_EQ(index.key(id, hash_id(id)) >> 32, hash_id(id) >> 32);
+  EXPECT_EQ(LineIndex::key(id) >> 32, hash_id(id) >> 32);
 }
 
 // Ids in sequence fill the ring's index about as well as hashed ones: about as
@@ -166,7 +166,7 @@ uint64_t passes_after(uint32_t clients, uint64_t seed) {
   for (uint32_t k = 0; k < 3 * capacity; k++) {
     const uint64_t client = clients == 0 ? 0 : rng() % clients;
     const Id128 id{clients == 0 ? rng() : next[client]++, client};
-    ring.record(ring.index().key(id, hash_id(id)));
+    ring.record(LineIndex::key(id));
     if (k % 4099 == 0) {
       ring.check();
       if (testing::Test::HasFatalFailure()) return UINT64_MAX;
