@@ -298,18 +298,21 @@ class IdTable {
   uint32_t insert(const T& t) { return insert(t, LineIndex::key(t.id)); }
   uint32_t insert(const T& t, uint64_t key) {
     COFFER_ASSERT(count_ < capacity_);
-    // Records are appended: fetch the lines of a later one now, so that its
-    // write does not wait for them (the hardware prefetcher does not follow
-    // writes of odd-sized records reliably).
-    if (count_ + insert_prefetch_ahead < capacity_) {
-      const char* ahead = reinterpret_cast<const char*>(&items_[count_ + insert_prefetch_ahead]);
-      for (size_t k = 0; k < sizeof(T); k += cache_line_size)
-        detail::prefetch(ahead + k);
-      detail::prefetch(ahead + sizeof(T) - 1);
-    }
+    prefetch_ahead();
     items_[count_] = t;
     index_.insert(key, count_);
     return count_++;
+  }
+  // The next record, to be filled in place: zeroed but for its id, indexed by
+  // key. (Records are never removed, so the slot past the last has never been
+  // written since init zeroed it.) REQUIRES: !full(), id absent.
+  T& append(const Id128& id, uint64_t key) {
+    COFFER_ASSERT(count_ < capacity_);
+    prefetch_ahead();
+    T& t = items_[count_];
+    t.id = id;
+    index_.insert(key, count_++);
+    return t;
   }
   T& operator[](uint32_t i) { return items_[i]; }
   const T& operator[](uint32_t i) const { return items_[i]; }
@@ -329,6 +332,17 @@ class IdTable {
   const T* data() const { return items_.get(); }
 
  private:
+  // Records are appended: fetch the lines of a later one now, so that its
+  // write does not wait for them (the hardware prefetcher does not follow
+  // writes of odd-sized records reliably).
+  void prefetch_ahead() const {
+    if (count_ + insert_prefetch_ahead >= capacity_) return;
+    const char* ahead = reinterpret_cast<const char*>(&items_[count_ + insert_prefetch_ahead]);
+    for (size_t k = 0; k < sizeof(T); k += cache_line_size)
+      detail::prefetch(ahead + k);
+    detail::prefetch(ahead + sizeof(T) - 1);
+  }
+
   TableArray<T> items_;
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
@@ -466,6 +480,11 @@ class Domain {
   uint32_t insert_record(IdTable<T>& table, const Command& c, const T& t) {
     COFFER_ASSERT(t.id == c.id);
     return table.insert(t, engine_.id_key());
+  }
+  // The same, filled in place by the caller (no copy of a large record).
+  template <class T>
+  T& append_record(IdTable<T>& table, const Command& c) {
+    return table.append(c.id, engine_.id_key());
   }
 
   // ---- families ----

@@ -123,8 +123,8 @@ Result Domain::payment_create(const Command& c, Reply& reply, EffectSink& sink) 
   }
   engine_.commit();
 
-  Payment p{};
-  p.id = c.id;
+  // Written in place; the reply reads it back from the store buffer.
+  Payment& p = append_record(payments_, c);
   p.fingerprint = engine_.fingerprint();
   p.order_ref = b.order_ref;
   p.store_id = b.store_id;
@@ -146,8 +146,6 @@ Result Domain::payment_create(const Command& c, Reply& reply, EffectSink& sink) 
       p.captured_parts[k] = parts[k];
     settle(Settle::payment, b.merchant_id, b.store_id, c.time_us, b.amount);
   }
-  // The reply from the local copy: reading the new record back waits for its lines.
-  insert_record(payments_, c, p);
   payment_reply(p, c.time_us, reply);
   return Result::ok;
 }
