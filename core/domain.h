@@ -310,6 +310,7 @@ class IdTable {
     COFFER_ASSERT(count_ < capacity_);
     prefetch_ahead();
     T& t = items_[count_];
+    COFFER_ASSERT(t.id.is_zero());  // never written: the rest of it is zero too
     t.id = id;
     index_.insert(key, count_++);
     return t;
