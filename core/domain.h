@@ -297,11 +297,8 @@ class IdTable {
   // REQUIRES: !full(), id absent.
   uint32_t insert(const T& t) { return insert(t, LineIndex::key(t.id)); }
   uint32_t insert(const T& t, uint64_t key) {
-    COFFER_ASSERT(count_ < capacity_);
-    prefetch_ahead();
-    items_[count_] = t;
-    index_.insert(key, count_);
-    return count_++;
+    append(t.id, key) = t;
+    return count_ - 1;
   }
   // The next record, to be filled in place: zeroed but for its id, indexed by
   // key. (Records are never removed, so the slot past the last has never been

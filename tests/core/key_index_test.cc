@@ -18,7 +18,7 @@ struct Entry {
   uint32_t value;
 };
 
-// Hashes drawn from a few home buckets crowd long probe runs; others spread.
+// Crowded hashes share one home bucket (a long probe run); the others spread.
 uint32_t draw_hash(std::mt19937_64& rng, bool crowded) {
   const uint32_t h = static_cast<uint32_t>(rng());
   return crowded ? (h & 0xffff0000u) | 0x40u : h;  // low bits fixed: one home bucket
